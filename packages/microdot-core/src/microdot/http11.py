@@ -1,0 +1,292 @@
+"""Sans-IO HTTP/1.1: bytes in, parsed values out, no networking.
+
+Shared by the built-in server, the test client and the server adapters. The rules, from RFC 9110/9112:
+
+* A request head is a request line, header lines and an empty line. Lines end in CRLF; a bare LF is
+  accepted (RFC 9112 2.2). Empty lines before the request line are ignored (RFC 9112 2.2).
+* The request line is ``method SP target SP version``; only HTTP/1.0 and HTTP/1.1 are spoken (505 for
+  other versions). Header names are tokens with no whitespace before the colon; folded lines
+  (obs-fold), NUL, CR or LF inside values are refused with 400 (RFC 9112 5.1, 5.2).
+* Body framing is decided in one place, ``request_body_framing``, which follows RFC 9112 6.3 step by
+  step; keep-alive is decided in ``wants_keep_alive``.
+"""
+import time
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class HTTPException(Exception):
+    """Raised (usually through ``abort()``) to end a request with an HTTP error status."""
+
+    def __init__(self, status_code, reason=None):
+        Exception.__init__(self, reason or '{} error'.format(status_code))
+        self.status_code = status_code
+        self.reason = reason or '{} error'.format(status_code)
+
+    def __repr__(self):  # pragma: no cover
+        return 'HTTPException: {}'.format(self.status_code)
+
+
+class ProtocolError(HTTPException):
+    """A request the server refuses because it breaks HTTP/1.1; the connection is closed after the
+    answer, since what follows on the wire can no longer be trusted."""
+
+
+# --- reason phrases ------------------------------------------------------------------------------
+
+REASONS = {
+    100: 'Continue', 101: 'Switching Protocols',
+    200: 'OK', 201: 'Created', 202: 'Accepted', 203: 'Non-Authoritative Information',
+    204: 'No Content', 205: 'Reset Content', 206: 'Partial Content',
+    300: 'Multiple Choices', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other',
+    304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect',
+    400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden',
+    404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable', 408: 'Request Timeout',
+    409: 'Conflict', 410: 'Gone', 411: 'Length Required', 412: 'Precondition Failed',
+    413: 'Content Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type',
+    416: 'Range Not Satisfiable', 417: 'Expectation Failed', 418: "I'm a teapot",
+    421: 'Misdirected Request', 422: 'Unprocessable Content', 425: 'Too Early',
+    426: 'Upgrade Required', 428: 'Precondition Required', 429: 'Too Many Requests',
+    431: 'Request Header Fields Too Large', 451: 'Unavailable For Legal Reasons',
+    500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway',
+    503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported',
+}
+
+
+def reason_phrase(status_code):
+    """The standard reason phrase of a status code ('' for an unknown one, which RFC 9112 allows)."""
+    return REASONS.get(status_code, '')
+
+
+# --- request head --------------------------------------------------------------------------------
+
+# tchar of RFC 9110 5.6.2, as a set of byte values
+_TCHAR = set(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _is_token(data):
+    if not data:
+        return False
+    for c in data:
+        if c not in _TCHAR:
+            return False
+    return True
+
+
+def _has_ctl(data):
+    # CTLs other than HTAB are not allowed in a field value or a request target
+    for c in data:
+        if c < 32 and c != 9 or c == 127:
+            return True
+    return False
+
+
+def find_head_end(buf, start=0):
+    """Index just past the empty line that ends a head in ``buf``, or -1 if it is not complete."""
+    i = buf.find(b'\n\r\n', start)
+    j = buf.find(b'\n\n', start)
+    if i < 0 and j < 0:
+        return -1
+    if i < 0 or (0 <= j < i):
+        return j + 2
+    return i + 3
+
+
+def _decode(data, status=400):
+    try:
+        return data.decode()
+    except UnicodeError:
+        raise ProtocolError(status, 'Invalid UTF-8')
+
+
+def parse_request_line(line, max_line):
+    """``line`` (bytes, without its line end) -> ``(method, target, version)`` as str."""
+    if len(line) > max_line:
+        raise ProtocolError(414, 'Request line too long')
+    parts = line.split(b' ')
+    if len(parts) != 3:
+        raise ProtocolError(400, 'Malformed request line')
+    method, target, version = parts
+    if not _is_token(method):
+        raise ProtocolError(400, 'Malformed method')
+    if version not in (b'HTTP/1.1', b'HTTP/1.0'):
+        if version.startswith(b'HTTP/') and len(version) == 8 and version[5:6].isdigit() \
+                and version[6:7] == b'.' and version[7:8].isdigit():
+            raise ProtocolError(505, 'HTTP version not supported')
+        raise ProtocolError(400, 'Malformed HTTP version')
+    if not target or _has_ctl(target) or b' ' in target or b'\t' in target:
+        raise ProtocolError(400, 'Malformed request target')
+    if target[0:1] != b'/':
+        if target == b'*' and method == b'OPTIONS':
+            pass
+        elif target.startswith(b'http://') or target.startswith(b'https://'):
+            # absolute-form (RFC 9112 3.2.2): keep the path and query, the Host header decides
+            slash = target.find(b'/', target.find(b'//') + 2)
+            target = target[slash:] if slash > 0 else b'/'
+        else:
+            raise ProtocolError(400, 'Malformed request target')
+    return _decode(method), _decode(target), _decode(version[5:])
+
+
+def parse_head(head, limits):
+    """Parse a complete request head.
+
+    ``head`` is bytes up to and including the empty line. ``limits`` is an object with the
+    attributes ``max_request_line``, ``max_header_line`` and ``max_headers``.
+    Returns ``(method, target, version, headers)`` where headers is a list of ``(name, value)`` str
+    pairs in arrival order. Raises ProtocolError.
+    """
+    lines = head.split(b'\n')
+    # strip the CR of each CRLF; a CR anywhere else is refused below
+    n = 0
+    while n < len(lines) and lines[n] in (b'', b'\r'):
+        n += 1  # empty lines before the request line
+    if n >= len(lines):
+        raise ProtocolError(400, 'Empty request')
+    line = lines[n]
+    if line.endswith(b'\r'):
+        line = line[:-1]
+    method, target, version = parse_request_line(line, limits.max_request_line)
+    headers = []
+    max_line = limits.max_header_line
+    max_headers = limits.max_headers
+    for line in lines[n + 1:]:
+        if line.endswith(b'\r'):
+            line = line[:-1]
+        if not line:
+            break
+        if len(line) > max_line:
+            raise ProtocolError(431, 'Header line too long')
+        if len(headers) >= max_headers:
+            raise ProtocolError(431, 'Too many headers')
+        first = line[0]
+        if first == 32 or first == 9:
+            raise ProtocolError(400, 'Folded header line')
+        colon = line.find(b':')
+        if colon <= 0:
+            raise ProtocolError(400, 'Malformed header line')
+        name = line[:colon]
+        if not _is_token(name):
+            raise ProtocolError(400, 'Malformed header name')
+        value = line[colon + 1:].strip(b' \t')
+        if _has_ctl(value):
+            raise ProtocolError(400, 'Invalid character in header value')
+        headers.append((_decode(name), _decode(value)))
+    return method, target, version, headers
+
+
+# --- body framing and keep-alive -----------------------------------------------------------------
+
+def _header_values(headers, lname):
+    return [v for k, v in headers if k.lower() == lname]
+
+
+def request_body_framing(version, headers):
+    """How the request body is delimited, per RFC 9112 6.3.
+
+    Returns ``('chunked', None)`` or ``('length', n)`` (n may be 0). Raises ProtocolError for
+    anything ambiguous, which is what request smuggling feeds on.
+    """
+    te = _header_values(headers, 'transfer-encoding')
+    cl = _header_values(headers, 'content-length')
+    if te:
+        # step 3: Transfer-Encoding with Content-Length is an attack or a broken client; refuse both
+        if cl:
+            raise ProtocolError(400, 'Both Transfer-Encoding and Content-Length')
+        if version == '1.0':
+            raise ProtocolError(400, 'Transfer-Encoding in an HTTP/1.0 request')
+        codings = []
+        for value in te:
+            for coding in value.split(','):
+                coding = coding.strip().lower()
+                if coding:
+                    codings.append(coding)
+        # step 4: chunked must be the final coding; we decode no other coding, so chunked alone
+        if codings == ['chunked']:
+            return 'chunked', None
+        if not codings or codings[-1] != 'chunked':
+            raise ProtocolError(400, 'Request body not framed by chunked')
+        raise ProtocolError(501, 'Transfer coding not implemented')
+    if cl:
+        # step 5: one Content-Length, digits only; a list or a repeat is refused rather than guessed
+        if len(cl) > 1:
+            raise ProtocolError(400, 'Duplicate Content-Length')
+        value = cl[0]
+        if not value or not value.isdigit() or len(value) > 18:
+            raise ProtocolError(400, 'Invalid Content-Length')
+        return 'length', int(value)
+    # step 7: a request with neither has no body
+    return 'length', 0
+
+
+def wants_keep_alive(version, headers):
+    """Whether the client asks to keep the connection open after this exchange (RFC 9112 9.3)."""
+    tokens = ()
+    for value in _header_values(headers, 'connection'):
+        tokens = tokens + tuple(t.strip().lower() for t in value.split(','))
+    if 'close' in tokens:
+        return False
+    if version == '1.1':
+        return True
+    return 'keep-alive' in tokens
+
+
+def parse_chunk_size(line, max_size):
+    """The size from a chunk-size line (bytes, line end stripped); chunk extensions are ignored."""
+    semi = line.find(b';')
+    if semi >= 0:
+        line = line[:semi]
+    line = line.strip(b' \t')
+    if not line or len(line) > 16:
+        raise ProtocolError(400, 'Invalid chunk size')
+    for c in line:
+        if not (48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102):
+            raise ProtocolError(400, 'Invalid chunk size')
+    size = int(line, 16)
+    if size > max_size:
+        raise ProtocolError(413, 'Content too large')
+    return size
+
+
+# --- response head -------------------------------------------------------------------------------
+
+_date_cache = [0, b'']
+_DAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
+_MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
+
+
+def http_date(t=None):
+    """An IMF-fixdate (RFC 9110 5.6.7) for ``t`` (seconds since the epoch, default now)."""
+    return format_http_date(time.gmtime(t if t is not None else time.time()))
+
+
+def format_http_date(tm):
+    """An IMF-fixdate from a UTC time tuple (year, month, day, hour, minute, second, weekday, ...)."""
+    return '{}, {:02d} {} {:04d} {:02d}:{:02d}:{:02d} GMT'.format(
+        _DAYS[tm[6]], tm[2], _MONTHS[tm[1] - 1], tm[0], tm[3], tm[4], tm[5])
+
+
+def date_header():
+    """``b'Date: ...\\r\\n'``, recomputed at most once a second."""
+    now = int(time.time())
+    if now != _date_cache[0]:
+        _date_cache[0] = now
+        _date_cache[1] = ('Date: ' + http_date(now) + '\r\n').encode()
+    return _date_cache[1]
+
+
+def response_head(version, status_code, reason, header_items):
+    """Serialise a response head. ``header_items`` yields ``(name, value)`` str pairs; a list value
+    gives one line per item. A CR or LF in a name or value is refused (header injection)."""
+    lines = ['HTTP/', version, ' ', str(status_code), ' ', reason or reason_phrase(status_code), '\r\n']
+    for name, value in header_items:
+        values = value if isinstance(value, list) else (value,)
+        for v in values:
+            v = str(v)
+            if '\n' in v or '\r' in v or '\n' in name or '\r' in name:
+                raise ValueError('invalid header {}'.format(name))
+            lines.append(name)
+            lines.append(': ')
+            lines.append(v)
+            lines.append('\r\n')
+    return ''.join(lines).encode() + date_header() + b'\r\n'
