@@ -106,7 +106,6 @@ def build_parser():
     parser.add_argument('--version', action='version',
                         version='microdot-core {}'.format(registry.core_version()))
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
-    commands.required = True
     ext = commands.add_parser('extensions', help='list installed extensions and their compatibility')
     ext.set_defaults(handler=command_extensions)
     run = commands.add_parser('run', help='run an app on the built-in server')
@@ -121,7 +120,11 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # a bare `python -m microdot` shows what it can do
+        parser.print_help(sys.stderr)
+        return 2
     return args.handler(args)
 
 
