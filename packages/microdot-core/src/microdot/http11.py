@@ -18,10 +18,12 @@ import time
 class HTTPException(Exception):
     """Raised (usually through ``abort()``) to end a request with an HTTP error status."""
 
-    def __init__(self, status_code, reason=None):
+    def __init__(self, status_code, reason=None, headers=None):
         Exception.__init__(self, reason or '{} error'.format(status_code))
         self.status_code = status_code
         self.reason = reason or '{} error'.format(status_code)
+        #: headers the error response must carry (e.g. ``Allow``, ``Sec-WebSocket-Version``)
+        self.headers = headers
 
     def __repr__(self):  # pragma: no cover
         return 'HTTPException: {}'.format(self.status_code)

@@ -685,9 +685,9 @@ class URLPattern:
 
 # --- application ---------------------------------------------------------------------------------
 
-def abort(status_code, reason=None):
-    """End the current request with an HTTP error."""
-    raise HTTPException(status_code, reason)
+def abort(status_code, reason=None, headers=None):
+    """End the current request with an HTTP error (``headers`` go on the error response)."""
+    raise HTTPException(status_code, reason, headers)
 
 
 _DEFAULT_ERRORS = {
@@ -847,8 +847,8 @@ class Microdot:
         subapp.shutdown_handlers = []
 
     @staticmethod
-    def abort(status_code, reason=None):
-        raise HTTPException(status_code, reason)
+    def abort(status_code, reason=None, headers=None):
+        raise HTTPException(status_code, reason, headers)
 
     # -- routing --
 
@@ -1006,6 +1006,9 @@ class Microdot:
                     success = True
         except HTTPException as exc:
             res = await self._safe_error_response(req, exc.status_code, exc.reason)
+            for name, value in (exc.headers or {}).items():
+                if name not in res.headers:
+                    res.headers[name] = value
         except Exception as exc:
             try:
                 res = await self.exception_response(req, exc)

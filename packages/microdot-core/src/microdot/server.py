@@ -43,6 +43,9 @@ class Connection:
         self.body = None
         self.expect_continue = False
         self.closed = False
+        #: seconds a read may wait for the client; None: the app's read_timeout; 0: no limit
+        #: (a handler that took the connection over, e.g. an idle WebSocket, sets this)
+        self.read_timeout = None
 
     # -- reading --
 
@@ -50,7 +53,10 @@ class Connection:
         """Read more from the client; False at end of stream."""
         if self.eof:
             return False
-        self.deadline = deadline if deadline is not None else _monotonic() + self.app.read_timeout
+        if deadline is None:
+            timeout = self.app.read_timeout if self.read_timeout is None else self.read_timeout
+            deadline = _monotonic() + timeout if timeout else None
+        self.deadline = deadline
         try:
             data = await self.reader.read(READ_SIZE)
         finally:
