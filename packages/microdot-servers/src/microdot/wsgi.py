@@ -206,7 +206,7 @@ class WSGI:
             if self._started_pid != os.getpid():
                 self.loop_thread.run(self.app.run_startup_handlers())
                 self._started_pid = os.getpid()
-                atexit.register(self._at_exit, self._started_pid)
+                _register_exit(self._at_exit, self._started_pid)
 
     def _at_exit(self, pid):
         if pid == os.getpid() and self._started_pid == pid:
@@ -357,6 +357,17 @@ class Microdot(BaseMicrodot):
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+def _register_exit(f, *args):
+    # Shut-down handlers may be sync and run in the loop's thread pool, which refuses work once
+    # the interpreter's own at-exit hooks ran. threading's at-exit hooks run earlier (before
+    # non-daemon threads are joined), newest first, so register there when this Python has it.
+    register = getattr(threading, '_register_atexit', None)
+    if register is not None:
+        register(f, *args)
+    else:  # pragma: no cover
+        atexit.register(f, *args)
+
 
 def _wsgi_text(value):
     # PEP 3333 "native strings" carry the raw bytes as latin-1; headers are UTF-8 on the built-in
