@@ -334,6 +334,8 @@ def test_unreadable_core_range_makes_the_plugin_incompatible_with_the_reason():
 @pytest.mark.parametrize('requires, expected', [
     (['microdot-core>=0.1,<1'], '>=0.1,<1'),
     (['microdot-core (>=0.1,<1)'], '>=0.1,<1'),
+    (['microdot-core<1,>=0.1'], '>=0.1,<1'),  # as hatchling writes it: shown lower bound first
+    (['microdot-core!=0.3.1, <1, >=0.1'], '>=0.1,!=0.3.1,<1'),
     (['Microdot_Core>=0.2'], '>=0.2'),
     (['microdot.core[x]>=0.2'], '>=0.2'),
     (['microdot-core>=0.1; python_version >= "3"', 'PyJWT>=2'], '>=0.1'),

@@ -278,8 +278,26 @@ def core_requirement(requires):
             continue
         rest = rest.strip('() ')
         if rest:
-            found.append(rest)
-    return ','.join(found) if found else None
+            found.extend(clause.strip() for clause in rest.split(',') if clause.strip())
+    return _readable_range(found) if found else None
+
+
+_OPERATOR_ORDER = ('===', '==', '~=', '>=', '>', '!=', '<=', '<')
+
+
+def _readable_range(clauses):
+    """Lower bounds first (build tools store ``>=0.1,<1`` as ``<1,>=0.1``), duplicates dropped."""
+    def rank(clause):
+        for i, op in enumerate(_OPERATOR_ORDER):
+            if clause.startswith(op):
+                return i
+        return len(_OPERATOR_ORDER)
+    unique = []
+    for clause in clauses:
+        clause = clause.replace(' ', '')
+        if clause not in unique:
+            unique.append(clause)
+    return ','.join(sorted(unique, key=rank))
 
 
 def _marker_applies(marker):
