@@ -216,11 +216,17 @@ class RawWebSocket:
             n = struct.unpack('!Q', self._take(8))[0]
         return bool(b0 & 0x80), b0 & 0x0F, self._take(n)
 
-    def close_frame(self):
-        """Skip to the server's close frame; returns (code or None, reason)."""
+    def close_frame(self, answer=True):
+        """Skip to the server's close frame; returns (code or None, reason). With ``answer`` the
+        close handshake is completed as a well-behaved client does."""
         while True:
             fin, opcode, payload = self.frame()
             if opcode == 8:
+                if answer:
+                    try:
+                        self.send(client_frame(8, payload[:2]))
+                    except OSError:
+                        pass  # the server may have closed already
                 if not payload:
                     return None, ''
                 return struct.unpack('!H', payload[:2])[0], payload[2:].decode()
