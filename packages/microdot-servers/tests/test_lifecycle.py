@@ -1,5 +1,4 @@
 """Start-up, shut-down, lifespan, mounting under a prefix and app.shutdown(), per server."""
-import os
 import time
 
 import httpx

@@ -31,13 +31,18 @@ def websocket_attribute(module_name, name):
     raise AttributeError('module {!r} has no attribute {!r}'.format(module_name, name))
 
 
-def add_header(headers, name, value):
-    """Add a request header to a NoCaseDict. A repeated header is combined as RFC 9110 5.3
-    allows (``, ``; ``; `` for Cookie), so no value is silently lost."""
-    if name in headers:
-        headers[name] = headers[name] + ('; ' if name.lower() == 'cookie' else ', ') + value
-    else:
-        headers[name] = value
+def complete_response(res):
+    """``res.complete()`` plus the framing rules the built-in server applies (RFC 9110 8.6): no
+    Content-Length on 1xx/204, ``Content-Length: 0`` for a response without a body."""
+    res.complete()
+    status = res.status_code
+    if status == 204 or status < 200:
+        res.headers.pop('Content-Length', None)
+        res.body = b''
+    elif res.body is None and 'Content-Length' not in res.headers:
+        res.headers['Content-Length'] = '0'
+    elif status == 304:
+        res.body = b''
 
 
 def response_header_pairs(res, drop_hop_by_hop=False):
@@ -176,4 +181,3 @@ class BodyStream:
 def client_gone_error():
     """The error a body read or a send raises once the client went away (a muted socket error)."""
     return ConnectionResetError(errno.ECONNRESET, 'Connection lost')
-

@@ -21,8 +21,8 @@ from microdot import (AsyncBytesIO, Request, Response, URLPattern, abort,  # noq
                       iscoroutine, redirect, send_file)
 from microdot.microdot import Microdot as BaseMicrodot, NoCaseDict, print_exception
 from microdot._server_common import (BodyStream, __version__, client_gone_error,  # noqa: F401
-                                     response_header_pairs, signal_shutdown, split_mount,
-                                     to_bytes, websocket_attribute)
+                                     complete_response, response_header_pairs, signal_shutdown,
+                                     split_mount, to_bytes, websocket_attribute)
 
 MICRODOT_EXTENSION_API = 1
 
@@ -274,7 +274,7 @@ class ASGI:
         await self.send_response(res, receive, send)
 
     async def send_response(self, res, receive, send):
-        res.complete()
+        complete_response(res)
         headers = [(name.lower().encode('latin-1'), value.encode('latin-1'))
                    for name, value in response_header_pairs(res)]
         await send({'type': 'http.response.start', 'status': res.status_code,
@@ -312,7 +312,7 @@ class ASGI:
 
 
 class Microdot(BaseMicrodot):
-    """A Microdot app that is its own ASGI callable (the Microdot 2.x ``microdot.asgi.Microdot``)."""
+    """A Microdot app that is its own ASGI callable (2.x ``microdot.asgi.Microdot``)."""
 
     def __init__(self, lifespan_startup=None, lifespan_shutdown=None):
         BaseMicrodot.__init__(self)

@@ -32,8 +32,9 @@ from microdot import (AsyncBytesIO, Request, Response, URLPattern, abort,  # noq
                       iscoroutine, redirect, send_file)
 from microdot.http11 import reason_phrase
 from microdot.microdot import Microdot as BaseMicrodot, NoCaseDict, print_exception
-from microdot._server_common import (BodyStream, __version__, response_header_pairs,  # noqa: F401
-                                     signal_shutdown, to_bytes, websocket_attribute)
+from microdot._server_common import (BodyStream, __version__, complete_response,  # noqa: F401
+                                     response_header_pairs, signal_shutdown, to_bytes,
+                                     websocket_attribute)
 
 MICRODOT_EXTENSION_API = 1
 
@@ -304,7 +305,7 @@ class WSGI:
             await writer.aclose()
 
     def _respond(self, environ, start_response, res):
-        res.complete()
+        complete_response(res)
         status = res.status_code
         reason = res.reason or reason_phrase(status) or 'Unknown'
         start_response('{} {}'.format(status, reason),
@@ -324,7 +325,7 @@ class WSGI:
 
 
 class Microdot(BaseMicrodot):
-    """A Microdot app that is its own WSGI callable (the Microdot 2.x ``microdot.wsgi.Microdot``)."""
+    """A Microdot app that is its own WSGI callable (2.x ``microdot.wsgi.Microdot``)."""
 
     def __init__(self):
         BaseMicrodot.__init__(self)
