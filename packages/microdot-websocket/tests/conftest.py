@@ -18,6 +18,7 @@ KEY = base64.b64encode(os.urandom(16)).decode()
 def make_app():
     """The app the real-socket tests talk to; ``app.state`` records how handlers ended."""
     app = Microdot()
+    app.read_timeout = 1  # short, to prove that an idle WebSocket is not subject to it
     WebSocketExtension(app, max_message_length=2 * 1024 * 1024, close_timeout=2)
     app.state = {'ended': []}
 

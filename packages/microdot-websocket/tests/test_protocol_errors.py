@@ -232,3 +232,18 @@ def test_handshake_accepts_token_lists(raw_ws, live):
 def test_handshake_requires_get(live):
     res = httpx.post(live.url + '/echo', headers=upgrade_headers(), timeout=5)
     assert res.status_code == 405  # the route only allows GET; the router answers first
+
+
+def test_manual_upgrade_refusal_keeps_the_version_header(live):
+    res = httpx.get(live.url + '/manual?token=secret',
+                    headers=upgrade_headers(Sec_WebSocket_Version='7'), timeout=5)
+    assert res.status_code == 426
+    assert res.headers['Sec-WebSocket-Version'] == '13'
+
+
+def test_idle_websocket_outlives_the_read_timeout(live, raw_ws):
+    import time
+    ws = raw_ws()
+    time.sleep(live.app.read_timeout + 1)  # silent longer than the app's read_timeout
+    ws.send(client_frame(TEXT, 'still here'))
+    assert ws.frame() == (True, TEXT, b'still here')

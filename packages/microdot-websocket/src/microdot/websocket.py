@@ -114,7 +114,8 @@ class HandshakeRefused(HTTPException):
     """A request that cannot be upgraded; ``headers`` go on the error response."""
 
     def __init__(self, status_code, reason, headers=None):
-        HTTPException.__init__(self, status_code, reason)
+        # the core adds ``headers`` to the error response it makes for an HTTPException
+        HTTPException.__init__(self, status_code, reason, headers)
         self.headers = headers or {}
 
     def response(self):
