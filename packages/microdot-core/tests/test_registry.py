@@ -463,3 +463,65 @@ def test_startup_and_shutdown_hooks_run_with_app_run(tmp_path):
             proc.communicate()
     assert proc.returncode == 0, err
     assert out.split() == ['started', 'stopped', 'run', 'returned']
+
+
+# ---------------------------------------------------------------------------------------------
+# The examples of docs/plugins.md
+# ---------------------------------------------------------------------------------------------
+
+class Acme:
+    name = 'acme'
+
+    def __init__(self, app=None, header='X-Acme'):
+        self.header = header
+        if app is not None:
+            self.initialize(app)
+
+    def initialize(self, app):
+        app.add_extension(self.name, self)
+        app.after_request(self.add_header)
+
+    def add_header(self, request, response):
+        response.headers[self.header] = 'yes'
+
+
+def add_preflight_headers(request, response):
+    if request.method == 'OPTIONS' and request.route is None:
+        response.headers['Access-Control-Allow-Methods'] = response.headers['Allow']
+
+
+async def test_docs_extension_shape_example():
+    app = Microdot()
+    acme = Acme(header='X-Trace')
+    acme.initialize(app)
+
+    @app.get('/')
+    def index(request):
+        return 'ext={}'.format(request.app.extensions['acme'].header)
+
+    res = await TestClient(app).get('/')
+    assert res.text == 'ext=X-Trace' and res.headers['X-Trace'] == 'yes'
+    with pytest.raises(RuntimeError, match="extension 'acme' is already initialised on this app"):
+        Acme(app)
+
+
+async def test_docs_options_example_adds_to_the_automatic_answer_only():
+    app = Microdot()
+    app.after_request(add_preflight_headers)
+
+    @app.route('/items', methods=['GET', 'POST'])
+    def items(request):
+        return 'items'
+
+    @app.route('/own', methods=['OPTIONS'])
+    def own(request):
+        return 'mine', 200, {'Allow': 'OPTIONS'}
+
+    client = TestClient(app)
+    res = await client.request('OPTIONS', '/items')
+    assert res.status_code == 200
+    allow = res.headers['Allow']
+    assert {'GET', 'POST', 'HEAD', 'OPTIONS'} <= set(m.strip() for m in allow.split(','))
+    assert res.headers['Access-Control-Allow-Methods'] == allow
+    res = await client.request('OPTIONS', '/own')
+    assert res.text == 'mine' and 'Access-Control-Allow-Methods' not in res.headers
