@@ -1,7 +1,8 @@
 """Routes for the multi-worker checks of microdot-servers (``/servers/...``).
 
-``/servers/pid`` says which worker process answered. Not in main.py's list: asgi_main.py and
-wsgi_main.py install it, since only the uvicorn and gunicorn targets have several workers.
+Not in main.py's list: asgi_main.py and wsgi_main.py install them, since only the uvicorn and
+gunicorn targets run several worker processes. ``/servers/pid`` says which worker answered; the
+session routes (when microdot-session is installed) write and read a signed-cookie session.
 """
 import os
 
@@ -10,3 +11,23 @@ def install(app):
     @app.get('/servers/pid')
     def pid(request):
         return str(os.getpid())
+
+    try:
+        from microdot.session import Session, with_session
+    except ImportError:
+        return
+    if 'session' not in app.extensions:
+        # a fixed key, as every deployment with several workers must have
+        Session(app, secret_key='servers-conformance-secret')
+
+    @app.get('/servers/session/set/<value>')
+    @with_session
+    async def session_set(request, session, value):
+        session['value'] = value
+        session.save()
+        return str(os.getpid())
+
+    @app.get('/servers/session/get')
+    @with_session
+    async def session_get(request, session):
+        return {'value': session.get('value'), 'pid': os.getpid()}
