@@ -48,12 +48,13 @@ def gunicorn_argv(port, *extra):
 
 
 class ServerProcess:
-    def __init__(self, runtime, argv, port, env=None, url_prefix=''):
+    def __init__(self, runtime, argv, port, env=None, url_prefix='', scheme='http', verify=True):
         self.runtime = runtime
+        self.verify = verify
         self.argv = argv
         self.port = port
         self.host = '127.0.0.1'
-        self.url = 'http://127.0.0.1:{}{}'.format(port, url_prefix)
+        self.url = '{}://127.0.0.1:{}{}'.format(scheme, port, url_prefix)
         self.env = env
         self.proc = None
         self.log = tempfile.NamedTemporaryFile(prefix='servers-{}-'.format(runtime),
@@ -69,7 +70,7 @@ class ServerProcess:
                 raise RuntimeError('{} exited with {}:\n{}'.format(
                     self.runtime, self.proc.returncode, self.log_text()))
             try:
-                if httpx.get(self.url + '/', timeout=2).status_code == 200:
+                if httpx.get(self.url + '/', timeout=2, verify=self.verify).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -114,12 +115,13 @@ def make_env(data_file, **extra):
     return env
 
 
-def start_server(runtime, data_file, extra_args=(), env=None, url_prefix=''):
+def start_server(runtime, data_file, extra_args=(), env=None, url_prefix='', scheme='http',
+                 verify=True):
     port = free_port()
     argv = uvicorn_argv(port, *extra_args) if runtime == 'uvicorn' else \
         gunicorn_argv(port, *extra_args)
-    return ServerProcess(runtime, argv, port, env or make_env(data_file),
-                         url_prefix=url_prefix).start()
+    return ServerProcess(runtime, argv, port, env or make_env(data_file), url_prefix=url_prefix,
+                         scheme=scheme, verify=verify).start()
 
 
 @pytest.fixture(scope='module', params=['uvicorn', 'gunicorn'])
