@@ -135,8 +135,9 @@ def test_message_over_the_route_limit_closes_with_1009(live):
 
 def test_message_over_the_limit_in_fragments_closes_with_1009(live):
     with client(live, '/small') as ws:
-        ws.send([b'x' * 600, b'y' * 600])
         with pytest.raises(ClientConnectionClosed) as info:
+            # the close may arrive while the second fragment is being sent
+            ws.send([b'x' * 600, b'y' * 600])
             ws.recv(timeout=5)
         assert info.value.rcvd.code == 1009
 
@@ -144,11 +145,8 @@ def test_message_over_the_limit_in_fragments_closes_with_1009(live):
 def test_huge_message_is_refused_without_being_read(live):
     # 3 MiB against the app's 2 MiB cap: refused from the header, the close still arrives
     with client(live, '/echo') as ws:
-        try:
-            ws.send(b'z' * (3 * 1024 * 1024))
-        except ClientConnectionClosed:
-            pass
         with pytest.raises(ClientConnectionClosed) as info:
+            ws.send(b'z' * (3 * 1024 * 1024))
             ws.recv(timeout=5)
         assert info.value.rcvd.code == 1009
 

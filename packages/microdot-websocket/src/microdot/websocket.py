@@ -22,6 +22,7 @@ frames never interleave and ``send()`` may run in another task while ``receive()
 import asyncio
 import binascii
 import hashlib
+import sys
 
 try:
     from time import monotonic as _now
@@ -33,8 +34,6 @@ from microdot import HTTPException, Response
 try:
     from microdot.microdot import print_exception, MUTED_SOCKET_ERRORS
 except ImportError:  # pragma: no cover - an older core
-    import sys
-
     def print_exception(exc):
         if hasattr(sys, 'print_exception'):
             sys.print_exception(exc)
@@ -43,6 +42,12 @@ except ImportError:  # pragma: no cover - an older core
             traceback.print_exception(type(exc), exc, exc.__traceback__)
 
     MUTED_SOCKET_ERRORS = [32, 54, 104, 128]
+
+try:
+    from gc import collect as gc_collect
+except ImportError:  # pragma: no cover
+    def gc_collect():
+        pass
 
 try:
     from functools import wraps as _wraps
@@ -59,8 +64,9 @@ __all__ = ['WebSocket', 'WebSocketError', 'ConnectionClosed', 'WebSocketExtensio
 
 # --- settings and constants ----------------------------------------------------------------------
 
-#: default cap on one incoming message, in bytes, counted across its fragments
-DEFAULT_MAX_MESSAGE_LENGTH = 1024 * 1024
+#: default cap on one incoming message, in bytes, counted across its fragments (MicroPython boards
+#: have a few hundred KiB of RAM in all, and a message needs about twice its size while it is handled)
+DEFAULT_MAX_MESSAGE_LENGTH = 16 * 1024 if sys.implementation.name == 'micropython' else 1024 * 1024
 #: default seconds to wait for the peer's answer to a close frame before dropping the connection
 DEFAULT_CLOSE_TIMEOUT = 5
 
@@ -78,6 +84,9 @@ MESSAGE_TOO_BIG = 1009
 INTERNAL_ERROR = 1011
 
 _GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
+_LOW_MEMORY = sys.implementation.name == 'micropython'
+_CHUNK = 256  # bytes unmasked per step when memory is tight (a multiple of 4)
+_DIRECT = 1024  # a payload at least this long is received straight into its own buffer
 _INHERIT = -1  # an option left at -1 takes its value from the app settings, then the default
 
 
@@ -95,7 +104,7 @@ class ConnectionClosed(WebSocketError):
     matching close reason."""
 
     def __init__(self, code, reason=''):
-        WebSocketError.__init__(self, 'WebSocket connection closed ({}{}{})'.format(
+        super().__init__('WebSocket connection closed ({}{}{})'.format(
             code, ': ' if reason else '', reason))
         self.code = code
         self.reason = reason
@@ -105,7 +114,7 @@ class ProtocolError(WebSocketError):
     """The peer broke RFC 6455; ``code`` is the close code to fail the connection with."""
 
     def __init__(self, code, reason):
-        WebSocketError.__init__(self, reason)
+        super().__init__(reason)
         self.code = code
         self.reason = reason
 
@@ -115,7 +124,7 @@ class HandshakeRefused(HTTPException):
 
     def __init__(self, status_code, reason, headers=None):
         # the core adds ``headers`` to the error response it makes for an HTTPException
-        HTTPException.__init__(self, status_code, reason, headers)
+        super().__init__(status_code, reason, headers)
         self.headers = headers or {}
 
     def response(self):
@@ -125,36 +134,55 @@ class HandshakeRefused(HTTPException):
 # --- frame codec (sans-IO) -----------------------------------------------------------------------
 
 def _mask(data, key):
-    """XOR ``data`` with the 4-byte masking ``key`` (RFC 6455 5.3); the same call unmasks."""
+    """XOR ``data`` with the 4-byte masking ``key`` (RFC 6455 5.3); the same call unmasks.
+    Returns bytes; a bytearray ``data`` may be unmasked in place (and is, on MicroPython)."""
     n = len(data)
     if not n:
         return b''
+    if _LOW_MEMORY and n > _CHUNK:
+        return bytes(_mask_in_place(data if isinstance(data, bytearray) else bytearray(data), key))
     try:
-        # one big-int XOR is far faster than a Python loop on CPython and MicroPython alike
+        # one big-int XOR is far faster than a Python loop
         keys = (key * (n // 4 + 1))[:n]
         return (int.from_bytes(data, 'big') ^ int.from_bytes(keys, 'big')).to_bytes(n, 'big')
     except (OverflowError, ValueError, NotImplementedError):  # ports without long integers
-        out = bytearray(data)
+        return bytes(_mask_in_place(bytearray(data), key, 1))
+
+
+def _mask_in_place(buf, key, chunk=_CHUNK):
+    """Unmask a bytearray piece by piece, so that memory use stays at one copy of the payload."""
+    n = len(buf)
+    if chunk == 1:
         for i in range(n):
-            out[i] ^= key[i & 3]
-        return bytes(out)
+            buf[i] ^= key[i & 3]
+        return buf
+    full = int.from_bytes(key * (chunk // 4), 'big')
+    end = n - n % chunk
+    for i in range(0, end, chunk):
+        buf[i:i + chunk] = (int.from_bytes(buf[i:i + chunk], 'big') ^ full).to_bytes(chunk, 'big')
+    for i in range(end, n):
+        buf[i] ^= key[i & 3]  # chunk is a multiple of 4, so the key phase restarts at 0
+    return buf
+
+
+def frame_head(opcode, length, fin=True, mask=None):
+    """The header of a frame carrying ``length`` bytes (RFC 6455 5.2)."""
+    b0 = (0x80 if fin else 0) | opcode
+    m = 0x80 if mask else 0
+    if length < 126:
+        head = bytes((b0, m | length))
+    elif length < 65536:
+        head = bytes((b0, m | 126, length >> 8, length & 255))
+    else:
+        head = bytes((b0, m | 127)) + length.to_bytes(8, 'big')
+    return head + mask if mask else head
 
 
 def encode_frame(opcode, payload, fin=True, mask=None):
-    """One frame as bytes (RFC 6455 5.2). Servers send unmasked frames; ``mask`` (4 bytes) is for
-    clients (tests)."""
-    n = len(payload)
-    b0 = (0x80 if fin else 0) | opcode
-    m = 0x80 if mask else 0
-    if n < 126:
-        head = bytes((b0, m | n))
-    elif n < 65536:
-        head = bytes((b0, m | 126, n >> 8, n & 255))
-    else:
-        head = bytes((b0, m | 127)) + n.to_bytes(8, 'big')
-    if mask:
-        return head + mask + _mask(payload, mask)
-    return head + payload
+    """One frame as bytes. Servers send unmasked frames; ``mask`` (4 bytes) is for clients
+    (tests)."""
+    head = frame_head(opcode, len(payload), fin, mask)
+    return head + (_mask(payload, mask) if mask else payload)
 
 
 def _valid_close_code(code):
@@ -255,9 +283,9 @@ class FrameParser:
     also between the fragments of a message. A broken rule raises ProtocolError with the close code
     to send: 1002 for framing errors, 1007 for invalid UTF-8, 1009 for a message over
     ``max_message_length`` (0 or None: no limit), which is checked from the frame headers before any
-    payload is buffered.
+    payload is buffered. A long payload is received straight into a buffer of its exact size.
 
-    After an error, set ``closing = True``: the parser then only looks for the peer's close frame
+    After an error, call ``start_closing()``: the parser then only looks for the peer's close frame
     and discards everything else without buffering it (the lingering close of RFC 6455 7.1.1).
     """
 
@@ -268,9 +296,20 @@ class FrameParser:
         self._buf = b''
         self._pos = 0
         self._skip = 0           # bytes of a discarded frame still to come (closing mode)
+        self._payload = None     # bytearray that a long payload is received into
+        self._filled = 0         # bytes of it received so far
+        self._frame = None       # (b0, mask) of that frame
         self._fragments = None   # payloads of the message being reassembled
         self._opcode = 0         # opcode of that message
         self._size = 0           # bytes of that message so far
+
+    def start_closing(self):
+        """Stop delivering messages; only the peer's close frame matters now."""
+        if self._payload is not None:
+            self._skip = len(self._payload) - self._filled
+            self._payload = None
+        self._fragments = None
+        self.closing = True
 
     def feed(self, data):
         if self._skip:
@@ -279,24 +318,29 @@ class FrameParser:
                 return
             data = data[self._skip:]
             self._skip = 0
+        payload = self._payload
+        if payload is not None:
+            k = min(len(payload) - self._filled, len(data))
+            payload[self._filled:self._filled + k] = memoryview(data)[:k]
+            self._filled += k
+            if k == len(data):
+                return
+            data = data[k:]
         if self._pos >= len(self._buf):
             self._buf = data
         else:
-            # only a partial frame is left, so this copies little; while a long payload arrives
-            # nothing is consumed and the buffer just grows
-            if not isinstance(self._buf, bytearray):
-                self._buf = bytearray(self._buf[self._pos:])
-            elif self._pos:
-                self._buf = self._buf[self._pos:]
-            self._buf += data
+            # what is left is a partial frame header or a short frame: small to copy
+            self._buf = self._buf[self._pos:] + data
         self._pos = 0
 
     def buffered(self):
         """Bytes received and not yet returned as frames."""
-        return len(self._buf) - self._pos
+        return len(self._buf) - self._pos + (self._filled if self._payload is not None else 0)
 
     def needed(self):
         """At least how many more bytes the next frame needs (a read-size hint)."""
+        if self._payload is not None:
+            return len(self._payload) - self._filled
         buf, pos = self._buf, self._pos
         avail = len(buf) - pos
         if avail < 2:
@@ -338,6 +382,16 @@ class FrameParser:
 
     def next_frame(self):
         while True:
+            if self._payload is not None:
+                if self._filled < len(self._payload):
+                    return None
+                payload = self._payload
+                b0, mask = self._frame
+                self._payload = self._frame = None
+                frame = self._complete(b0, mask, payload)
+                if frame is not None:
+                    return frame
+                continue
             buf, pos = self._buf, self._pos
             avail = len(buf) - pos
             if avail < 2:
@@ -362,10 +416,10 @@ class FrameParser:
             masked = b1 & 0x80
             if masked:
                 head += 4
+            end = pos + head + length
             if self.closing:
                 if opcode != CLOSE or length > 125:
                     # discard the frame without keeping its payload
-                    end = pos + head + length
                     if end <= len(buf):
                         self._pos = end
                         continue
@@ -376,31 +430,52 @@ class FrameParser:
                     return None
             else:
                 self._check(b0, opcode, masked, length)
-            end = pos + head + length
-            if end > len(buf):
+            if avail < head:
                 return None
-            if masked:
-                payload = _mask(bytes(buf[pos + head:end]), bytes(buf[pos + head - 4:pos + head]))
-            else:
-                payload = bytes(buf[pos + head:end])
+            mask = bytes(buf[pos + head - 4:pos + head]) if masked else None
+            if end > len(buf):
+                if length < _DIRECT:
+                    return None
+                # a long payload: one buffer of its exact size, allocated before its pieces
+                # arrive and scatter the heap (MicroPython does not compact), filled in place
+                payload = bytearray(length)
+                have = len(buf) - pos - head
+                payload[:have] = memoryview(buf)[pos + head:]
+                self._payload = payload
+                self._filled = have
+                self._frame = (b0, mask)
+                self._buf = b''
+                self._pos = 0
+                return None
+            payload = buf[pos + head:end]
             self._pos = end
-            if opcode >= 8:
-                return opcode, payload
-            if opcode != CONT:
-                if b0 & 0x80:
-                    return opcode, decode_text(payload) if opcode == TEXT else payload
-                self._fragments = [payload]
-                self._opcode = opcode
-                self._size = length
-                continue
-            self._fragments.append(payload)
-            self._size += length
+            frame = self._complete(b0, mask, payload)
+            if frame is not None:
+                return frame
+
+    def _complete(self, b0, mask, payload):
+        """A whole frame arrived: unmask it; a control frame or the end of a message is returned,
+        a fragment is kept (None)."""
+        payload = _mask(payload, mask) if mask else bytes(payload)
+        opcode = b0 & 0x0F
+        if opcode >= 8:
+            return opcode, payload
+        if opcode != CONT:
             if b0 & 0x80:
-                payload = b''.join(self._fragments)
-                opcode = self._opcode
-                self._fragments = None
-                self._size = 0
                 return opcode, decode_text(payload) if opcode == TEXT else payload
+            self._fragments = [payload]
+            self._opcode = opcode
+            self._size = len(payload)
+            return None
+        self._fragments.append(payload)
+        self._size += len(payload)
+        if not b0 & 0x80:
+            return None
+        payload = b''.join(self._fragments)
+        opcode = self._opcode
+        self._fragments = None
+        self._size = 0
+        return opcode, decode_text(payload) if opcode == TEXT else payload
 
 
 def accept_key(key):
@@ -608,7 +683,12 @@ class WebSocket:
             data = data.encode()
         elif not isinstance(data, bytes):
             data = bytes(data)
-        await self._write(encode_frame(opcode, data))
+        if len(data) > _DIRECT and not _LOW_MEMORY:
+            # two writes rather than one more copy of a long payload (asyncio sets TCP_NODELAY;
+            # MicroPython does not, and its streams copy what they are given anyway)
+            await self._write(frame_head(opcode, len(data)), data)
+        else:
+            await self._write(frame_head(opcode, len(data)) + data)
 
     async def ping(self, data=b''):
         """Send a ping (at most 125 bytes of payload). Under a server that frames WebSockets itself
@@ -648,10 +728,12 @@ class WebSocket:
 
     # -- stream side: writing --
 
-    async def _write(self, data):
+    async def _write(self, data, more=None):
         async with self._write_lock:
             try:
                 await self._writer.awrite(data)
+                if more is not None:
+                    await self._writer.awrite(more)
             except OSError:
                 self._lost()
                 raise ConnectionClosed(ABNORMAL_CLOSURE)
@@ -691,9 +773,12 @@ class WebSocket:
                 try:
                     frame = parser.next_frame()
                 except ProtocolError as exc:
-                    if self._state == _OPEN:
-                        await self._start_closing(exc.code, exc.reason)
-                    parser.closing = True
+                    await self._fail(exc.code, exc.reason)
+                    continue
+                except MemoryError:
+                    # a message that fits the limit but not the RAM left (small boards)
+                    gc_collect()
+                    await self._fail(MESSAGE_TOO_BIG, 'out of memory')
                     continue
                 if frame is None:
                     n = max(min(parser.needed(), 65536), self.read_size)
@@ -720,8 +805,19 @@ class WebSocket:
                 # a pong needs no action: the frame itself proves the peer is alive
         except (OSError, EOFError, ConnectionClosed, asyncio.TimeoutError):
             pass  # the connection dropped, or the peer did not answer our close in time
+        except Exception as exc:  # a bug here must not leave the handler waiting forever
+            print_exception(exc)
+            if self._state == _OPEN:
+                await self._start_closing(INTERNAL_ERROR, '')
         finally:
             await self._end()
+
+    async def _fail(self, code, reason):
+        """Fail the connection (RFC 6455 7.1.7): send our close frame, then only wait (a bounded
+        time) for the peer's, discarding the rest."""
+        self._parser.start_closing()
+        if self._state == _OPEN:
+            await self._start_closing(code, reason)
 
     async def _queue(self, message):
         if self._state != _OPEN:
