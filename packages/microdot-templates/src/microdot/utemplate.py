@@ -1,0 +1,173 @@
+"""uTemplate templates for microdot, on CPython and MicroPython.
+
+Public: ``Template`` (the Microdot 2.x API), ``UTemplateExtension`` (a template folder per app),
+``escape`` (HTML-escape a value), ``EngineNotInstalledError``.
+
+The engine is Paul Sokolovsky's ``utemplate`` package, used unchanged. It compiles each template
+into a Python module of render generators and imports it, so a template folder is named like a
+module path: ``template_dir`` is relative to the current directory (or to ``package``), which
+must be importable. uTemplate does not escape anything: ``{{ x }}`` writes ``str(x)``. Escape
+user input with ``escape()`` (see the README).
+
+On CPython ``pip install utemplate`` does not work (its sdist has no build files); run
+``python -m microdot.utemplate install``, which installs the official sdist after checking it.
+"""
+__version__ = '0.1.0'
+MICRODOT_EXTENSION_API = 1  # the core extension API this plugin is written for
+__all__ = ['Template', 'UTemplateExtension', 'escape', 'EngineNotInstalledError']
+
+INSTALL_HINT = ('install it with "python -m microdot.utemplate install" (CPython; plain '
+                '"pip install utemplate" cannot build it), or with mip on MicroPython')
+
+
+class EngineNotInstalledError(ImportError):
+    """The template engine this module needs is not installed."""
+
+
+def _default_loader_class():
+    try:
+        from utemplate import recompile
+    except ImportError as exc:
+        raise EngineNotInstalledError(
+            'microdot.utemplate needs the uTemplate engine (the "utemplate" package), which is '
+            'not installed: ' + INSTALL_HINT) from exc
+    return recompile.Loader
+
+
+def _make_loader(template_dir, loader_class, package):
+    """A uTemplate loader for ``template_dir``; the engine is imported here, on first use."""
+    template_dir = template_dir.rstrip('/')
+    while template_dir.startswith('./'):
+        template_dir = template_dir[2:]
+    if template_dir.startswith('/') or '\\' in template_dir or ':' in template_dir:
+        # compiled templates are imported as modules named after the folder
+        raise ValueError('uTemplate template_dir must be a relative path such as "templates", '
+                         'importable from the current directory or from package=, not '
+                         + repr(template_dir))
+    if loader_class is None:
+        loader_class = _default_loader_class()
+    return loader_class(package, template_dir or '.')
+
+
+class _AsyncChunks:
+    """An async iterator over a sync generator's chunks (MicroPython has no async generators)."""
+
+    def __init__(self, generator):
+        self.generator = generator
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        try:
+            return next(self.generator)
+        except StopIteration:
+            raise StopAsyncIteration
+
+    async def aclose(self):
+        self.generator.close()
+
+
+class Template:
+    """A uTemplate template: ``Template('index.html').render(name='x')``.
+
+    ``Template(name)`` loads from the folder set by ``Template.initialize()`` (``templates`` by
+    default). ``Template(name, app=request.app)`` loads from that app's folder when the app has a
+    ``UTemplateExtension`` (and from the default folder otherwise); a request is accepted too.
+    """
+
+    #: the process-wide default loader (Microdot 2.x API); per-app loaders live in the app
+    _loader = None
+
+    @classmethod
+    def initialize(cls, template_dir='templates', loader_class=None, package=None):
+        """Set the default template folder and loader. ``loader_class`` defaults to
+        ``utemplate.recompile.Loader`` (compile on first use and again when the source is newer);
+        ``utemplate.compiled.Loader`` loads precompiled templates only. ``package`` names an
+        importable package that ``template_dir`` is relative to."""
+        Template._loader = _make_loader(template_dir, loader_class, package)
+
+    def __init__(self, template, app=None):
+        self.name = template
+        self.template = _loader_for(app).load(template)
+
+    def generate(self, *args, **kwargs):
+        """A generator of the rendered text, chunk by chunk."""
+        return self.template(*args, **kwargs)
+
+    def render(self, *args, **kwargs):
+        """The rendered text, as one str."""
+        return ''.join(self.generate(*args, **kwargs))
+
+    def generate_async(self, *args, **kwargs):
+        """An async iterator of the rendered text (no ``await`` needed to get it)."""
+        return _AsyncChunks(self.generate(*args, **kwargs))
+
+    async def render_async(self, *args, **kwargs):
+        """The rendered text, as one str."""
+        return self.render(*args, **kwargs)
+
+
+class UTemplateExtension:
+    """A template folder per app, kept in ``app.extensions['utemplate']``.
+
+    ``UTemplateExtension(app, template_dir='templates', loader_class=None, package=None)``, or
+    ``ext = UTemplateExtension(...)`` then ``ext.initialize(app)``. Templates of that app are
+    loaded with ``Template(name, app=request.app)`` or ``ext.template(name)``. The engine is
+    imported on first use, so a missing engine fails there with the command that installs it.
+    """
+
+    name = 'utemplate'
+
+    def __init__(self, app=None, template_dir='templates', loader_class=None, package=None):
+        self.template_dir = template_dir
+        self.loader_class = loader_class
+        self.package = package
+        self._loader = None
+        if app is not None:
+            self.initialize(app)
+
+    def initialize(self, app):
+        app.add_extension(self.name, self)
+        return self
+
+    @property
+    def loader(self):
+        if self._loader is None:
+            self._loader = _make_loader(self.template_dir, self.loader_class, self.package)
+        return self._loader
+
+    def template(self, name):
+        """``Template(name)`` loaded from this extension's folder."""
+        tpl = Template.__new__(Template)
+        tpl.name = name
+        tpl.template = self.loader.load(name)
+        return tpl
+
+
+def _loader_for(app):
+    if app is not None:
+        if not hasattr(app, 'extensions'):
+            app = app.app  # a request
+        ext = app.extensions.get(UTemplateExtension.name)
+        if ext is not None:
+            return ext.loader
+    if Template._loader is None:
+        Template.initialize()
+    return Template._loader
+
+
+# --- escaping ------------------------------------------------------------------------------------
+
+def escape(value):
+    """``str(value)`` with ``& < > " '`` replaced by HTML entities, safe in element text and in
+    quoted attribute values. uTemplate itself never escapes: use this on untrusted values."""
+    return str(value).replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;') \
+        .replace('"', '&quot;').replace("'", '&#x27;')
+
+
+if __name__ == '__main__':
+    # python -m microdot.utemplate install [--target DIR]: CPython only, see utemplate_installer
+    import sys
+    from microdot.utemplate_installer import main
+    sys.exit(main(sys.argv[1:]))
