@@ -164,6 +164,17 @@ def test_client_disconnect_stops_stream_and_cleans_up(server):
     assert wait_for(lambda: tag in httpx.get(server.url + '/state').json()['cleaned'])
 
 
+def test_client_disconnect_ends_an_idle_stream(server):
+    # the stream has nothing more to send: only watching the connection can notice the client left
+    tag = 'idle-{}'.format(time.monotonic_ns())
+    with socket.create_connection((server.host, server.port), timeout=5) as s:
+        s.sendall('GET /idle/{} HTTP/1.1\r\nHost: x\r\n\r\n'.format(tag).encode())
+        data = b''
+        while b'first' not in data:
+            data += s.recv(4096)
+    assert wait_for(lambda: tag in httpx.get(server.url + '/state').json()['cleaned'])
+
+
 def test_sse_streams_event_by_event(server):
     tag = 'sse-{}'.format(time.monotonic_ns())
     with httpx.Client(timeout=10) as client:

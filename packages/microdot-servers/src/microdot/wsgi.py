@@ -23,6 +23,7 @@ thread; the ``sync`` worker would be killed by its ``--timeout``). See docs/depl
 """
 import asyncio
 import atexit
+import errno
 import os
 import socket
 import threading
@@ -176,13 +177,18 @@ class StreamWriter:
 class WSGIBody:
     """The WSGI response iterable for a streamed body: each chunk is produced on the event loop.
 
-    The server calls ``close()`` when the response ends or the client went away (its write
-    failed); the body iterator's ``aclose()`` then runs, so handlers get their clean-up.
+    The server calls ``close()`` when the response ends or the client went away; the body
+    iterator's ``aclose()`` then runs, so handlers get their clean-up. A server only learns that
+    a client left when a write fails, which never happens while a stream waits for its next
+    event (an idle SSE stream would hold its thread for ever); so with a plain socket in the
+    environ (gunicorn) the wait also watches the connection, and a client that closed it ends
+    the stream at once, as a broken pipe.
     """
 
-    def __init__(self, loop_thread, body_iter):
+    def __init__(self, loop_thread, body_iter, sock=None):
         self.loop_thread = loop_thread
         self.body_iter = body_iter
+        self.sock = sock if _watchable(sock) else None
         self.closed = False
 
     def __iter__(self):
@@ -191,12 +197,46 @@ class WSGIBody:
     def __next__(self):
         while True:
             try:
-                chunk = self.loop_thread.run(self.body_iter.__anext__())
+                chunk = self.loop_thread.run(self._next_chunk())
             except StopAsyncIteration:
                 raise StopIteration
             chunk = to_bytes(chunk)
             if chunk:
                 return chunk
+
+    async def _next_chunk(self):
+        if self.sock is None:
+            return await self.body_iter.__anext__()
+        loop = asyncio.get_running_loop()
+        chunk = asyncio.ensure_future(self.body_iter.__anext__())
+        gone = loop.create_future()
+        fd = self.sock.fileno()
+
+        def readable():
+            try:
+                data = self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b''
+            loop.remove_reader(fd)  # data (a pipelined request) or EOF: either way, stop looking
+            if not data and not gone.done():
+                gone.set_result(None)
+
+        loop.add_reader(fd, readable)
+        try:
+            await asyncio.wait((chunk, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            loop.remove_reader(fd)
+        if chunk.done():
+            return chunk.result()
+        chunk.cancel()
+        try:
+            await chunk
+        except BaseException:
+            pass
+        self.sock = None
+        raise BrokenPipeError(errno.EPIPE, 'client closed the connection')
 
     def close(self):
         if not self.closed:
@@ -349,7 +389,7 @@ class WSGI:
                 not iscoroutinefunction(body.read):
             # a real file: the server may send it with sendfile()
             return file_wrapper(body, max(Response.send_file_buffer_size, 8192))
-        return WSGIBody(self.loop_thread, res.body_iter())
+        return WSGIBody(self.loop_thread, res.body_iter(), environ.get('gunicorn.socket'))
 
 
 class Microdot(BaseMicrodot):
@@ -439,6 +479,19 @@ def _read_up_to(wsgi_input, n):
             break
         data += more
     return data
+
+
+def _watchable(sock):
+    """A plain (not TLS) socket whose end of stream can be seen with a non-blocking peek."""
+    if sock is None or not hasattr(sock, 'fileno'):
+        return False
+    try:
+        import ssl
+        if isinstance(sock, ssl.SSLSocket):
+            return False
+    except ImportError:  # pragma: no cover
+        pass
+    return True
 
 
 def _shut(sock):

@@ -99,6 +99,10 @@ def install(app):
     async def forever(req, tag):
         return Forever(tag)
 
+    @app.get('/idle/<tag>')
+    async def idle(req, tag):
+        return Idle(tag)
+
     @app.get('/events/<tag>')
     async def events(req, tag):
         RELEASE[tag] = asyncio.Event()
@@ -175,6 +179,26 @@ class Forever:
     async def __anext__(self):
         await asyncio.sleep(0.05)
         return b'tick\n'
+
+    async def aclose(self):
+        STATE['cleaned'].append(self.tag)
+
+
+class Idle:
+    """One chunk, then nothing ever again (an SSE stream with no news); records its clean-up."""
+
+    def __init__(self, tag):
+        self.tag = tag
+        self.sent = False
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if not self.sent:
+            self.sent = True
+            return b'first\n'
+        await asyncio.Event().wait()
 
     async def aclose(self):
         STATE['cleaned'].append(self.tag)
