@@ -266,7 +266,7 @@ def _utf8_valid(data):
 def decode_text(data):
     """UTF-8 bytes to str; ProtocolError(1007) when they are not valid UTF-8."""
     try:
-        text = data.decode()
+        text = str(data, 'utf-8')
     except UnicodeError:
         raise ProtocolError(INVALID_PAYLOAD, 'invalid UTF-8 in a text message')
     if not _STRICT_UTF8 and len(text) != len(data) and not _utf8_valid(data):
@@ -456,7 +456,13 @@ class FrameParser:
     def _complete(self, b0, mask, payload):
         """A whole frame arrived: unmask it; a control frame or the end of a message is returned,
         a fragment is kept (None)."""
-        payload = _mask(payload, mask) if mask else bytes(payload)
+        if _LOW_MEMORY and isinstance(payload, bytearray):
+            # keep the one buffer: on a fragmented MicroPython heap a second copy of a long
+            # message is often the allocation that fails (a long binary message is a bytearray)
+            if mask:
+                _mask_in_place(payload, mask)
+        else:
+            payload = _mask(payload, mask) if mask else bytes(payload)
         opcode = b0 & 0x0F
         if opcode >= 8:
             return opcode, payload
@@ -681,14 +687,21 @@ class WebSocket:
             opcode = TEXT if isinstance(data, str) else BINARY
         if isinstance(data, str):
             data = data.encode()
-        elif not isinstance(data, bytes):
+        elif not isinstance(data, (bytes, bytearray)):
             data = bytes(data)
+        head = frame_head(opcode, len(data))
         if len(data) > _DIRECT and not _LOW_MEMORY:
-            # two writes rather than one more copy of a long payload (asyncio sets TCP_NODELAY;
-            # MicroPython does not, and its streams copy what they are given anyway)
-            await self._write(frame_head(opcode, len(data)), data)
+            # two writes rather than one more copy of a long payload (asyncio sets TCP_NODELAY)
+            await self._write(head, data)
+            return
+        try:
+            frame = head + data  # one write: MicroPython sockets have Nagle's algorithm on
+        except MemoryError:
+            frame = None  # no room for a copy: two writes, slower but they fit
+        if frame is None:
+            await self._write(head, data)
         else:
-            await self._write(frame_head(opcode, len(data)) + data)
+            await self._write(frame)
 
     async def ping(self, data=b''):
         """Send a ping (at most 125 bytes of payload). Under a server that frames WebSockets itself
