@@ -88,6 +88,9 @@ def test_two_distributions_offering_one_name_are_both_flagged(site):
     assert all(not i.compatible and 'several distributions' in i.reason for i in infos)
     with pytest.raises(ExtensionError, match='ambiguous'):
         registry.load_extension('acme')
+    with pytest.raises(IncompatibleExtensionError) as excinfo:
+        infos[0].load()
+    assert str(excinfo.value).endswith('several distributions: microdot-acme, microdot-acme-fork.')
 
 
 # ---------------------------------------------------------------------------------------------

@@ -354,6 +354,7 @@ class ExtensionInfo:
         self.source = source
         self._loader = loader
         self.compatible, self.reason = check_core_range(requires_core)
+        self._range_ok = self.compatible  # False: the advice is to install another version
 
     def describe(self):
         """``'acme' (microdot-acme 1.0)`` – how messages name the plugin."""
@@ -370,10 +371,10 @@ class ExtensionInfo:
         when the loaded object declares an extension API this core does not support.
         """
         if not self.compatible:
-            raise IncompatibleExtensionError(
-                'microdot extension {} cannot be loaded: {}. Install a version of {} that supports '
-                'microdot-core {}.'.format(self.describe(), self.reason,
-                                           self.distribution or 'the plugin', core_version()))
+            advice = '' if self._range_ok else ' Install a version of {} that supports ' \
+                'microdot-core {}.'.format(self.distribution or 'the plugin', core_version())
+            raise IncompatibleExtensionError('microdot extension {} cannot be loaded: {}.{}'.format(
+                self.describe(), self.reason, advice))
         try:
             obj = self._loader()
         except Exception as exc:
