@@ -154,8 +154,11 @@ class Connection:
             pass  # the peer may be gone already
 
     def get_extra_info(self, name, default=None):
-        return self.writer.get_extra_info(name, default) if hasattr(
-            self.writer, 'get_extra_info') else default
+        try:
+            value = self.writer.get_extra_info(name)  # MicroPython takes no default
+        except (AttributeError, KeyError):
+            return default
+        return default if value is None else value
 
 
 # --- request bodies ------------------------------------------------------------------------------
