@@ -73,3 +73,57 @@ def test_http_still_served_while_websocket_open(server):
         assert httpx.get(server.url + '/').text == 'hello'
         ws.send('still here')
         assert ws.recv(timeout=5) == 'still here'
+
+
+def test_abrupt_disconnect_is_abnormal_closure(server):
+    if server.runtime != 'uvicorn':
+        pytest.skip('under gunicorn the test app frames RFC 6455 itself (microdot-websocket '
+                    'reports 1006 there; the conformance suite checks it)')
+    import socket
+    import struct
+    with connect(ws_url(server, '/ws/echo'), open_timeout=10) as ws:
+        ws.send('x')
+        assert ws.recv(timeout=5) == 'x'
+        sock = ws.socket
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        sock.close()  # a reset, no close frame
+        try:
+            ws.close()
+        except Exception:
+            pass
+    assert wait_for(lambda: any(c.startswith('ws:1006:')
+                                for c in httpx.get(server.url + '/state').json()['cleaned']))
+
+
+def raw_websocket(server, path):
+    """A raw TCP connection that completed a WebSocket handshake."""
+    import socket
+    sock = socket.create_connection((server.host, server.port), timeout=5)
+    sock.sendall('GET {} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+                 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n'
+                 '\r\n'.format(path).encode())
+    head = b''
+    while b'\r\n\r\n' not in head:
+        head += sock.recv(1)
+    assert head.startswith(b'HTTP/1.1 101'), head
+    return sock
+
+
+def masked_frame(opcode, payload):
+    mask = b'\x01\x02\x03\x04'
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + \
+        bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+
+
+def test_close_without_status_code_is_1005(server):
+    if server.runtime != 'uvicorn':
+        pytest.skip('checks the ASGI channel mapping')
+    before = httpx.get(server.url + '/state').json()['cleaned'].count('ws:1005:')
+    sock = raw_websocket(server, '/ws/echo')
+    try:
+        sock.sendall(masked_frame(8, b''))  # a close frame with no status code
+        assert sock.recv(2)[0] == 0x88  # the server's close frame
+    finally:
+        sock.close()
+    assert wait_for(lambda: httpx.get(server.url + '/state').json()['cleaned'].count('ws:1005:')
+                    > before)

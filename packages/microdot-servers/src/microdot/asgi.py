@@ -80,7 +80,14 @@ class ASGIWebSocketChannel:
 
     def _peer_closed(self, message):
         self.closed = True
-        self.close_code = message.get('code', 1005)
+        code = message.get('code', 1005)
+        if code == 1005 and 'reason' not in message:
+            # uvicorn's default (websockets-sansio) implementation reports a connection lost
+            # without a close frame as 1005 and no reason, where a received close frame always
+            # comes with a reason; that is an abnormal closure (RFC 6455 7.1.5), as the built-in
+            # server and uvicorn's other implementations report it
+            code = 1006
+        self.close_code = code
         self.close_reason = message.get('reason') or ''
 
     async def accept(self, subprotocol=None, headers=None):
