@@ -98,3 +98,27 @@ async def test_automatic_options():
     assert (await client.request('OPTIONS', '/missing')).status_code == 404
     app.options_handler = None
     assert (await client.request('OPTIONS', '/a')).status_code == 405
+
+
+async def test_local_subapp_hooks_see_automatic_options_and_405():
+    app = Microdot()
+    sub = Microdot()
+
+    @sub.route('/x')
+    async def x(req):
+        return 'x'
+
+    @sub.after_request
+    async def mark(req, res):
+        res.headers['X-Sub'] = '1'
+
+    @sub.after_error_request
+    async def mark_error(req, res):
+        res.headers['X-Sub-Error'] = '1'
+
+    app.mount(sub, '/sub', local=True)
+    client = TestClient(app)
+    res = await client.request('OPTIONS', '/sub/x')
+    assert res.headers['X-Sub'] == '1' and res.headers['Allow'] == 'GET, HEAD, OPTIONS'
+    res = await client.request('DELETE', '/sub/x')
+    assert res.status_code == 405 and res.headers['X-Sub-Error'] == '1'

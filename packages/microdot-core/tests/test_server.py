@@ -458,3 +458,58 @@ def test_response_write_compat():
     asyncio.run(main())
     data = out.stream.getvalue()
     assert data.startswith(b'HTTP/1.1 201 Created\r\n') and data.endswith(b'\r\n\r\nhi')
+
+
+def test_whole_head_over_max_head_size_in_one_read():
+    app = make_app()
+    app.max_head_size = 2048
+    with LiveServer(app) as server, connect(server) as s:
+        s.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n' + b'X-Pad: ' + b'v' * 100 + b'\r\n' * 1
+                  + b''.join(b'X-H%d: %s\r\n' % (i, b'v' * 100) for i in range(30)) + b'\r\n')
+        assert read_response(s)[0] == 431
+
+
+def test_chunked_body_over_the_limit_smuggles_nothing():
+    app = make_app()
+    app.max_content_length = 4096
+
+    @app.post('/consume')
+    async def consume(req):
+        while await req.stream.read(1024):
+            pass
+        return 'consumed'
+
+    hidden = b'0\r\n\r\nGET /info HTTP/1.1\r\nHost: x\r\n\r\n'
+    with LiveServer(app) as server, connect(server) as s:
+        s.sendall(b'POST /consume HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'
+                  b'f00\r\n' + b'a' * 0xf00 + b'\r\n'
+                  b'800\r\n' + hidden + b'b' * (0x800 - len(hidden)) + b'\r\n0\r\n\r\n')
+        status, headers, _, buf = read_response(s)
+        assert status == 413
+        assert is_closed(s) and b'scheme' not in buf
+
+
+def test_no_100_continue_after_the_final_head():
+    app = make_app()
+
+    @app.post('/echo-stream')
+    async def echo_stream(req):
+        class Echo:
+            def __aiter__(self):
+                return self
+
+            async def __anext__(self):
+                data = await req.stream.read(1024)
+                if not data:
+                    raise StopAsyncIteration
+                return data
+        return Echo()
+
+    with LiveServer(app) as server, connect(server) as s:
+        s.sendall(b'POST /echo-stream HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n'
+                  b'Expect: 100-continue\r\n\r\n')
+        time.sleep(0.1)
+        s.sendall(b'z' * 4000)  # the client gives up waiting for 100 and sends the body
+        status, headers, body, _ = read_response(s)
+        assert status == 200 and body == b'z' * 4000
+        assert headers['connection'] == 'close'

@@ -708,11 +708,11 @@ class _Limit:
     def __get__(self, app, owner=None):
         if app is None:
             return self
-        value = app.__dict__.get(self.name)
+        value = getattr(app, '_' + self.name, None)
         return getattr(Request, self.name) if value is None else value
 
     def __set__(self, app, value):
-        app.__dict__[self.name] = value
+        setattr(app, '_' + self.name, value)  # MicroPython's instance __dict__ is read-only
 
 
 class Microdot:
@@ -860,10 +860,13 @@ class Microdot:
         path = req.path
         allowed = []
         found = None
+        first = None  # the first route whose pattern matched: its sub-app answers OPTIONS and 405
         for route in self.url_map:
             args = route[1].match(path)
             if args is None:
                 continue
+            if first is None:
+                first = route
             route_methods = route[0]
             if method in route_methods:
                 found = (route, args)
@@ -876,14 +879,14 @@ class Microdot:
         if found is not None:
             route, req.url_args = found
             return route[2], route[3], route[4]
-        if not allowed:
+        if first is None:
             return 404, '', None
         if method == 'OPTIONS' and self.options_handler:
-            return self.options_handler(req), '', None
+            return self.options_handler(req), first[3], first[4]
         if 'GET' in allowed and 'HEAD' not in allowed:
             allowed.append('HEAD')
         req.url_args = {'allow': allowed}
-        return 405, '', None
+        return 405, first[3], first[4]
 
     def default_options_handler(self, req):
         """The ``Allow`` header for an automatic OPTIONS answer."""

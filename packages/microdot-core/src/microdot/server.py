@@ -109,6 +109,8 @@ class Connection:
         while True:
             end = find_head_end(self.buf, self.pos)
             if end >= 0:
+                if end - self.pos > app.max_head_size:
+                    raise ProtocolError(431, 'Request head too large')
                 head = self.buf[self.pos:end]
                 self.pos = end
                 return head
@@ -164,7 +166,18 @@ class Connection:
 # --- request bodies ------------------------------------------------------------------------------
 
 class _Body:
-    """Base of the request body readers: async ``read``, ``readexactly``, ``readline``."""
+    """Base of the request body readers: async ``read``, ``readexactly``, ``readline``.
+
+    Once a read fails (limit crossed, bad framing, client gone) the framing of what follows on
+    the connection is unknown, so the connection is closed after the response: nothing behind the
+    body can be taken for a request (no smuggling)."""
+
+    async def read(self, n=-1):
+        try:
+            return await self._read(n)
+        except BaseException:
+            self.conn.keep_alive = False
+            raise
 
     async def readexactly(self, n):
         data = b''
@@ -185,14 +198,18 @@ class _Body:
         return data
 
     async def discard(self, limit):
-        """Skip what is left of the body; False when more than ``limit`` is left (close instead)."""
-        while not self.done:
-            data = await self.read(min(limit, READ_SIZE))
-            if not data:
-                return self.done
-            limit -= len(data)
-            if limit < 0:
-                return False
+        """Skip what is left of the body; False when more than ``limit`` is left, or the body is
+        broken: the connection is then closed instead."""
+        try:
+            while not self.done:
+                data = await self.read(min(limit, READ_SIZE))
+                if not data:
+                    return self.done
+                limit -= len(data)
+                if limit < 0:
+                    return False
+        except (HTTPException, EOFError):
+            return False
         return True
 
     async def _continue(self):
@@ -211,7 +228,7 @@ class _LengthBody(_Body):
         self.remaining = length
         self.done = length == 0
 
-    async def read(self, n=-1):
+    async def _read(self, n=-1):
         if self.remaining <= 0:
             return b''
         await self._continue()
@@ -240,7 +257,7 @@ class _ChunkedBody(_Body):
             raise ProtocolError(400, 'Chunked body ended early')
         return line.rstrip(b'\r\n')
 
-    async def read(self, n=-1):
+    async def _read(self, n=-1):
         if self.done:
             return b''
         await self._continue()
@@ -287,7 +304,7 @@ class _PrefixedBody(_Body):
     def done(self):
         return not self.prefix and self.rest.done
 
-    async def read(self, n=-1):
+    async def _read(self, n=-1):
         if self.prefix:
             if n < 0 or n >= len(self.prefix):
                 data, self.prefix = self.prefix, b''
@@ -361,6 +378,11 @@ def error_bytes(status_code, text, close=True):
 async def write_response(conn, req, res, keep_alive):
     """Write ``res`` to the client; returns whether the connection can serve another request."""
     res.complete()
+    if conn.expect_continue:
+        # the body was announced but never asked for: no 1xx may follow the final head, and the
+        # client may or may not send the body now, so the connection cannot be reused
+        conn.expect_continue = False
+        keep_alive = False
     status = res.status_code
     headers = res.headers
     body = res.body
