@@ -25,7 +25,7 @@ def _jinja2():
     except ImportError as exc:
         raise EngineNotInstalledError(
             'microdot.jinja needs Jinja2, which is not installed: install it with '
-            + INSTALL_COMMAND) from exc
+            + INSTALL_COMMAND) from exc  # CPython only: chaining is fine
     return jinja2
 
 

@@ -16,21 +16,31 @@ __version__ = '0.1.0'
 MICRODOT_EXTENSION_API = 1  # the core extension API this plugin is written for
 __all__ = ['Template', 'UTemplateExtension', 'escape', 'EngineNotInstalledError']
 
-INSTALL_HINT = ('install it with "python -m microdot.utemplate install" (CPython; plain '
-                '"pip install utemplate" cannot build it), or with mip on MicroPython')
+INSTALL_HINT = ('on CPython run "python -m microdot.utemplate install" (plain "pip install '
+                'utemplate" cannot build it); on MicroPython put the utemplate/ folder beside '
+                'microdot/ (mip installs it with microdot-templates)')
 
 
 class EngineNotInstalledError(ImportError):
     """The template engine this module needs is not installed."""
 
 
+def _chained(error, cause):
+    # "raise ... from" makes MicroPython print a warning; set the cause where it is supported
+    try:
+        error.__cause__ = cause
+    except AttributeError:
+        pass
+    return error
+
+
 def _default_loader_class():
     try:
         from utemplate import recompile
     except ImportError as exc:
-        raise EngineNotInstalledError(
+        raise _chained(EngineNotInstalledError(
             'microdot.utemplate needs the uTemplate engine (the "utemplate" package), which is '
-            'not installed: ' + INSTALL_HINT) from exc
+            'not installed: ' + INSTALL_HINT), exc)
     return recompile.Loader
 
 
@@ -47,6 +57,24 @@ def _make_loader(template_dir, loader_class, package):
     if loader_class is None:
         loader_class = _default_loader_class()
     return loader_class(package, template_dir or '.')
+
+
+class _Chunks:
+    """An iterator over a template generator's chunks. Not a generator itself: on MicroPython a
+    generator looks like a coroutine (it has ``send``), so one returned by a sync handler would be
+    awaited instead of streamed."""
+
+    def __init__(self, generator):
+        self.generator = generator
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self.generator)
+
+    def close(self):
+        self.generator.close()
 
 
 class _AsyncChunks:
@@ -92,8 +120,8 @@ class Template:
         self.template = _loader_for(app).load(template)
 
     def generate(self, *args, **kwargs):
-        """A generator of the rendered text, chunk by chunk."""
-        return self.template(*args, **kwargs)
+        """An iterator of the rendered text, chunk by chunk."""
+        return _Chunks(self.template(*args, **kwargs))
 
     def render(self, *args, **kwargs):
         """The rendered text, as one str."""
@@ -101,7 +129,7 @@ class Template:
 
     def generate_async(self, *args, **kwargs):
         """An async iterator of the rendered text (no ``await`` needed to get it)."""
-        return _AsyncChunks(self.generate(*args, **kwargs))
+        return _AsyncChunks(self.template(*args, **kwargs))
 
     async def render_async(self, *args, **kwargs):
         """The rendered text, as one str."""

@@ -1,0 +1,150 @@
+"""microdot.utemplate on MicroPython (the unix port): the same modules, in one flat folder.
+
+The folder is built as a board would hold it: every MicroPython module of the installed
+``microdot`` package, and ``utemplate/`` from the checked sdist (``install_target``). Skipped when
+``micropython`` is not installed.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+import microdot
+from microdot import utemplate_installer
+
+import wire
+
+MICROPYTHON = shutil.which(os.environ.get('MICROPYTHON', 'micropython'))
+pytestmark = pytest.mark.skipif(MICROPYTHON is None, reason='micropython is not installed')
+CPYTHON_ONLY = {'testing.py', '__main__.py', 'jinja.py', 'utemplate_installer.py', 'asgi.py',
+                'wsgi.py'}
+HEAP = os.environ.get('MICRODOT_MP_HEAP', '256k')
+
+
+@pytest.fixture(scope='module')
+def flat(tmp_path_factory):
+    out = tmp_path_factory.mktemp('mp')
+    (out / 'microdot').mkdir()
+    for folder in microdot.__path__:
+        for name in os.listdir(folder):
+            if name.endswith('.py') and name not in CPYTHON_ONLY:
+                shutil.copy(os.path.join(folder, name), str(out / 'microdot' / name))
+    try:
+        utemplate_installer.install_target(str(out), log=lambda s: None)
+    except utemplate_installer.InstallError as exc:
+        pytest.skip('no checked utemplate available: {}'.format(exc))
+    return str(out)
+
+
+def write_app(path):
+    (path / 'templates').mkdir()
+    (path / 'templates' / 'hello.html').write_text(
+        '{% args name %}<h1>Hello, {{ name }}!</h1>\n')
+    (path / 'templates' / 'list.html').write_text(
+        '{% args n %}{% for i in range(n) %}<li>{{ i }}</li>\n{% endfor %}')
+    (path / 'shop').mkdir()
+    (path / 'shop' / 'hello.html').write_text('{% args name %}shop {{ name }}\n')
+
+
+def run_mp(flat, cwd, code):
+    proc = subprocess.run([MICROPYTHON, '-X', 'heapsize=' + HEAP, '-c', code], cwd=str(cwd),
+                          env=dict(os.environ, MICROPYPATH=flat + ':.frozen'),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    return proc.returncode, proc.stdout.decode()
+
+
+def test_render_generate_escape_and_loaders(flat, tmp_path):
+    write_app(tmp_path)
+    code, out = run_mp(flat, tmp_path, '''
+from microdot.utemplate import Template, UTemplateExtension, escape
+from microdot import Microdot
+print(repr(Template('hello.html').render(escape('<b>'))))
+print(len(list(Template('list.html').generate(n=5))))
+app = Microdot()
+UTemplateExtension(app, template_dir='shop')
+print(repr(Template('hello.html', app=app).render('x')))
+from utemplate import compiled
+Template.initialize(loader_class=compiled.Loader)
+print(repr(Template('list.html').render(n=2)))
+''')
+    assert code == 0, out
+    assert out.splitlines() == ["'<h1>Hello, &lt;b&gt;!</h1>\\n'", '15', "'shop x\\n'",
+                                "'<li>0</li>\\n<li>1</li>\\n'"]
+    assert (tmp_path / 'templates' / 'list_html.py').exists()
+
+
+def test_precompiled_templates_without_sources(flat, tmp_path):
+    write_app(tmp_path)
+    code, out = run_mp(flat, tmp_path, '''
+from utemplate import recompile
+recompile.Loader(None, 'templates').load('hello.html')
+''')
+    assert code == 0, out
+    (tmp_path / 'templates' / 'hello.html').unlink()  # as on a board: compiled modules only
+    code, out = run_mp(flat, tmp_path, '''
+from utemplate import compiled
+from microdot.utemplate import Template
+Template.initialize(loader_class=compiled.Loader)
+print(Template('hello.html').render('board'), end='')
+''')
+    assert code == 0, out
+    assert out == '<h1>Hello, board!</h1>\n'
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_templates_stream_from_a_micropython_server(flat, tmp_path):
+    write_app(tmp_path)
+    port = free_port()
+    (tmp_path / 'app.py').write_text('''
+from microdot import Microdot
+from microdot.utemplate import Template
+app = Microdot()
+
+@app.get('/sync')
+def sync_list(req):
+    return Template('list.html').generate(n=int(req.args['n']))
+
+@app.get('/async')
+async def async_list(req):
+    return Template('list.html').generate_async(n=int(req.args['n']))
+
+@app.get('/render')
+async def render(req):
+    return await Template('hello.html').render_async('mp'), {'Content-Type': 'text/html'}
+
+app.run(host='127.0.0.1', port=%d)
+''' % port)
+    proc = subprocess.Popen([MICROPYTHON, '-X', 'heapsize=' + HEAP, 'app.py'], cwd=str(tmp_path),
+                            env=dict(os.environ, MICROPYPATH=flat + ':.frozen'),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                res = httpx.get('http://127.0.0.1:{}/render'.format(port), timeout=2)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                assert time.monotonic() < deadline, 'the MicroPython server did not start'
+                time.sleep(0.1)
+        assert res.text == '<h1>Hello, mp!</h1>\n'
+        assert res.headers['content-type'] == 'text/html'
+        expected = ''.join('<li>{}</li>\n'.format(i) for i in range(500))
+        for path in ('/sync', '/async'):
+            status, headers, chunks = wire.get_chunks('127.0.0.1', port, path + '?n=500')
+            assert status == 'HTTP/1.1 200 OK'
+            assert headers['transfer-encoding'] == 'chunked'
+            assert len(chunks) >= 1000
+            assert b''.join(chunks).decode() == expected
+    finally:
+        proc.terminate()
+        proc.wait(10)
