@@ -94,3 +94,23 @@ def test_gunicorn_worker_variants(args, data_file):
             assert list(res.iter_lines()) == ['chunk 1', 'chunk 2', 'chunk 3']
     finally:
         assert srv.stop() in CLEAN_EXIT
+
+
+def test_failed_lifespan_startup_stops_uvicorn(data_file):
+    with pytest.raises(RuntimeError) as info:
+        srv = start_server('uvicorn', data_file,
+                           env=make_env(data_file, SERVERS_TEST_FAIL_STARTUP='1'))
+        srv.stop()
+    assert 'start-up failed on purpose' in str(info.value)
+
+
+def test_failed_startup_under_gunicorn_answers_500_then_retries(data_file):
+    srv = start_server('gunicorn', data_file,
+                       env=make_env(data_file, SERVERS_TEST_FAIL_STARTUP='1'))
+    try:
+        # the readiness probe got the 500; start-up then succeeded on the next request
+        state = httpx.get(srv.url + '/state').json()
+        assert (state['startup_failures'], state['started']) == (1, 1)
+        assert 'start-up failed on purpose' in srv.log_text()
+    finally:
+        srv.stop()

@@ -309,10 +309,16 @@ class WSGI:
         return req
 
     def __call__(self, environ, start_response):
-        if self._started_pid != os.getpid():
-            self._ensure_started()
-            self.under_gunicorn = 'gunicorn.socket' in environ
         app = self.app
+        if self._started_pid != os.getpid():
+            self.under_gunicorn = 'gunicorn.socket' in environ
+            try:
+                self._ensure_started()
+            except Exception as exc:
+                # the app cannot serve yet: answer 500 and try the start-up again next time
+                print_exception(exc)
+                res = self.loop_thread.run(app.error_response(None, 500))
+                return self._respond(environ, start_response, res)
         try:
             req, upgrade = self._read_request(environ)
         except Exception as exc:  # HTTPException (413, 400) or a broken environ

@@ -12,7 +12,7 @@ import struct
 
 from microdot import Response
 
-STATE = {'started': 0, 'cleaned': [], 'lock': None}
+STATE = {'started': 0, 'startup_failures': 0, 'cleaned': [], 'lock': None}
 RELEASE = {}
 
 
@@ -20,8 +20,13 @@ def install(app):
     app.max_content_length = 64 * 1024
     app.max_body_length = 1024
 
+    fail_startup = int(os.environ.get('SERVERS_TEST_FAIL_STARTUP', '0'))
+
     @app.on_startup
     async def startup():
+        if STATE['startup_failures'] < fail_startup:
+            STATE['startup_failures'] += 1
+            raise RuntimeError('start-up failed on purpose')
         STATE['started'] += 1
         STATE['lock'] = asyncio.Lock()  # an app-wide asyncio object, made on the serving loop
 
@@ -42,7 +47,8 @@ def install(app):
 
     @app.get('/state')
     async def state(req):
-        return {'started': STATE['started'], 'cleaned': STATE['cleaned'], 'pid': os.getpid()}
+        return {'started': STATE['started'], 'startup_failures': STATE['startup_failures'],
+                'cleaned': STATE['cleaned'], 'pid': os.getpid()}
 
     @app.get('/pid')
     async def pid(req):
