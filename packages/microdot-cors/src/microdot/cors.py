@@ -85,7 +85,7 @@ def _parse_origin(text):
             return None
     if tail:
         port = tail[1:]
-        if tail[0] != ':' or not port.isdigit() or len(port) > 5:
+        if tail[0] != ':' or not port.isdigit() or len(port) > 5 or int(port) > 65535:
             return None
         port = str(int(port))
     else:
