@@ -2,7 +2,8 @@
 the same servers, in the same run, as ratios.
 
     apt-get install -y wrk
-    pip install -e packages/microdot-core -e packages/microdot-servers -r packages/microdot-servers/bench/requirements.txt
+    pip install -e packages/microdot-core -e packages/microdot-servers \
+        -r packages/microdot-servers/bench/requirements.txt
     python packages/microdot-servers/bench/bench_servers.py [--duration 10] [--connections 32]
         [--rounds 3] [--server-cpu 0] [--load-cpu 1] [--json results.json]
 
@@ -18,7 +19,6 @@ import os
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
