@@ -78,7 +78,7 @@ def test_utemplate_outputs_from_routes(templates, how):
 
 
 def test_utemplate_streams_a_large_page(templates):
-    n = 20000
+    n = 5000
     with httpx.stream('GET', templates.url + '/templates/utemplate/list/generate_async?n={}'
                       .format(n), timeout=60) as res:
         assert res.status_code == 200
