@@ -207,3 +207,28 @@ def test_concurrent_async_requests(server):
 
 def test_startup_ran_once_before_requests(server):
     assert httpx.get(server.url + '/state').json()['started'] == 1
+
+
+def test_wsgi_file_wrapper_is_used_for_files(data_file):
+    # in process, with the stdlib's WSGI helpers: a file body is handed to wsgi.file_wrapper
+    from wsgiref.util import FileWrapper, setup_testing_defaults
+    from microdot import Microdot, send_file
+    from microdot.wsgi import WSGI
+
+    app = Microdot()
+
+    @app.get('/f')
+    async def f(request):
+        return send_file(data_file)
+
+    environ = {'PATH_INFO': '/f', 'wsgi.file_wrapper': FileWrapper}
+    setup_testing_defaults(environ)
+    status = []
+    body = WSGI(app)(environ, lambda s, h: status.append((s, h)))
+    try:
+        assert isinstance(body, FileWrapper)
+        assert status[0][0] == '200 OK'
+        with open(data_file, 'rb') as expected:
+            assert b''.join(body) == expected.read()
+    finally:
+        body.close()

@@ -114,3 +114,22 @@ def test_failed_startup_under_gunicorn_answers_500_then_retries(data_file):
         assert 'start-up failed on purpose' in srv.log_text()
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize('module', ['asgi_app', 'wsgi_app'])
+def test_run_uses_the_builtin_server(module, data_file):
+    import sys
+    from conftest import APPS, ServerProcess, free_port
+    port = free_port()
+    code = 'import {0}; {0}.app.run(host="127.0.0.1", port={1})'.format(module, port)
+    env = make_env(data_file, PYTHONPATH=APPS)
+    srv = ServerProcess('built-in', [sys.executable, '-c', code], port, env).start()
+    try:
+        assert httpx.get(srv.url + '/info/x').json()['http_version'] == '1.1'
+        with httpx.stream('GET', srv.url + '/stream/2') as res:
+            assert list(res.iter_lines()) == ['chunk 1', 'chunk 2']
+        assert httpx.get(srv.url + '/shutdown').text == 'bye'
+        srv.proc.wait(15)
+        assert srv.proc.returncode == 0, srv.log_text()
+    finally:
+        srv.stop()
