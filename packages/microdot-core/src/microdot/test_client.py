@@ -7,9 +7,10 @@ try:
 except ImportError:
     import json
 
+from .datastructures import AsyncBytesIO
 from .http11 import HTTPException
-from .microdot import AsyncBytesIO, Response
-from .server import Connection, read_request
+from .response import Response
+from .connection import Connection, read_request
 
 __all__ = ['TestClient', 'TestResponse']
 

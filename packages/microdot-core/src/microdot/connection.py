@@ -1,0 +1,359 @@
+"""Reading requests from a client connection: a buffered reader and writer over an asyncio stream
+pair (CPython and MicroPython alike), request heads, and request bodies framed by Content-Length or
+chunked coding. Used by the built-in server and the test client."""
+import time
+
+from .datastructures import NoCaseDict
+from .http11 import (HTTPException, ProtocolError, find_head_end, parse_chunk_size, parse_head,
+                     request_body_framing, wants_keep_alive)
+from .request import Request
+from .runtime import MICROPYTHON
+
+monotonic = getattr(time, 'monotonic', time.time)
+READ_SIZE = 2048 if MICROPYTHON else 65536
+CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
+
+
+# --- the connection ------------------------------------------------------------------------------
+
+class Connection:
+    """One client connection: a buffered reader and a writer over an asyncio stream pair.
+
+    It is also the ``(reader, writer)`` pair a handler gets as ``request.sock`` to take the
+    connection over (WebSocket): ``read``, ``readexactly``, ``readline``, ``awrite``, ``aclose``.
+    """
+
+    def __init__(self, app, reader, writer):
+        self.app = app
+        self.reader = reader
+        self.writer = writer
+        self.buf = b''
+        self.pos = 0
+        self.eof = False
+        self.deadline = None
+        self.task = None
+        self.timed_out = False
+        self.idle = True
+        self.keep_alive = False
+        self.body = None
+        self.expect_continue = False
+        self.closed = False
+        #: seconds a read may wait for the client; None: the app's read_timeout; 0: no limit
+        #: (a handler that took the connection over, e.g. an idle WebSocket, sets this)
+        self.read_timeout = None
+
+    # -- reading --
+
+    async def _fill(self, deadline=None):
+        """Read more from the client; False at end of stream."""
+        if self.eof:
+            return False
+        if deadline is None:
+            timeout = self.app.read_timeout if self.read_timeout is None else self.read_timeout
+            deadline = monotonic() + timeout if timeout else None
+        self.deadline = deadline
+        try:
+            data = await self.reader.read(READ_SIZE)
+        finally:
+            self.deadline = None
+        if not data:
+            self.eof = True
+            return False
+        if self.pos >= len(self.buf):
+            self.buf = data
+        else:
+            self.buf = self.buf[self.pos:] + data
+        self.pos = 0
+        return True
+
+    def buffered(self):
+        return len(self.buf) - self.pos
+
+    async def read(self, n=-1):
+        if self.pos >= len(self.buf) and not await self._fill():
+            return b''
+        end = len(self.buf) if n < 0 else self.pos + n
+        data = self.buf[self.pos:end]
+        self.pos += len(data)
+        return data
+
+    async def readexactly(self, n):
+        data = await self.read(n)
+        while len(data) < n:
+            more = await self.read(n - len(data))
+            if not more:
+                raise EOFError('connection closed')
+            data += more
+        return data
+
+    async def readline(self, max_length=64 * 1024):
+        """A line including its ``\\n`` (shorter at end of stream); ProtocolError if too long."""
+        while True:
+            i = self.buf.find(b'\n', self.pos)
+            if i >= 0:
+                return await self.read(i + 1 - self.pos)
+            if self.buffered() > max_length:
+                raise ProtocolError(400, 'Line too long')
+            if not await self._fill():
+                return await self.read()
+
+    async def read_head(self, first_byte_deadline):
+        """The next request head (bytes), or None when the client closed between requests."""
+        app = self.app
+        head_deadline = None
+        while True:
+            end = find_head_end(self.buf, self.pos)
+            if end >= 0:
+                if end - self.pos > app.max_head_size:
+                    raise ProtocolError(431, 'Request head too large')
+                head = self.buf[self.pos:end]
+                self.pos = end
+                return head
+            pending = self.buffered()
+            if pending > app.max_request_line and self.buf.find(
+                    b'\n', self.pos, self.pos + app.max_request_line + 2) < 0:
+                raise ProtocolError(414, 'Request line too long')
+            if pending > app.max_head_size:
+                raise ProtocolError(431, 'Request head too large')
+            if pending:
+                self.idle = False
+                if head_deadline is None:
+                    head_deadline = monotonic() + app.head_timeout
+            if not await self._fill(head_deadline if pending else first_byte_deadline):
+                if self.buffered():
+                    raise ProtocolError(400, 'Incomplete request head')
+                return None
+
+    # -- writing --
+
+    def write(self, data):
+        self.writer.write(data)
+
+    async def drain(self):
+        self.deadline = monotonic() + self.app.read_timeout
+        try:
+            await self.writer.drain()
+        finally:
+            self.deadline = None
+
+    async def awrite(self, data):
+        self.writer.write(data)
+        await self.drain()
+
+    async def aclose(self):
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.writer.close()
+            await self.writer.wait_closed()
+        except Exception:
+            pass  # the peer may be gone already
+
+    def get_extra_info(self, name, default=None):
+        try:
+            value = self.writer.get_extra_info(name)  # MicroPython takes no default
+        except (AttributeError, KeyError):
+            return default
+        return default if value is None else value
+
+
+# --- request bodies ------------------------------------------------------------------------------
+
+class _Body:
+    """Base of the request body readers: async ``read``, ``readexactly``, ``readline``.
+
+    Once a read fails (limit crossed, bad framing, client gone) the framing of what follows on
+    the connection is unknown, so the connection is closed after the response: nothing behind the
+    body can be taken for a request (no smuggling)."""
+
+    async def read(self, n=-1):
+        try:
+            return await self._read(n)
+        except BaseException:
+            self.conn.keep_alive = False
+            raise
+
+    async def readexactly(self, n):
+        data = b''
+        while len(data) < n:
+            more = await self.read(n - len(data))
+            if not more:
+                raise EOFError('request body ended early')
+            data += more
+        return data
+
+    async def readline(self):
+        data = b''
+        while not data.endswith(b'\n'):
+            c = await self.read(1)
+            if not c:
+                break
+            data += c
+        return data
+
+    async def discard(self, limit):
+        """Skip what is left of the body; False when more than ``limit`` is left, or the body is
+        broken: the connection is then closed instead."""
+        try:
+            while not self.done:
+                data = await self.read(min(limit, READ_SIZE))
+                if not data:
+                    return self.done
+                limit -= len(data)
+                if limit < 0:
+                    return False
+        except (HTTPException, EOFError):
+            return False
+        return True
+
+    async def _continue(self):
+        # the client waits for this before it sends a body it announced with Expect: 100-continue
+        conn = self.conn
+        if conn.expect_continue:
+            conn.expect_continue = False
+            await conn.awrite(CONTINUE)
+
+
+class _LengthBody(_Body):
+    """A body delimited by Content-Length."""
+
+    def __init__(self, conn, length):
+        self.conn = conn
+        self.remaining = length
+        self.done = length == 0
+
+    async def _read(self, n=-1):
+        if self.remaining <= 0:
+            return b''
+        await self._continue()
+        n = self.remaining if n < 0 else min(n, self.remaining)
+        data = await self.conn.read(n)
+        if not data:
+            raise ProtocolError(400, 'Request body ended early')
+        self.remaining -= len(data)
+        self.done = self.remaining == 0
+        return data
+
+
+class _ChunkedBody(_Body):
+    """A body in chunked transfer coding (RFC 9112 7.1); trailers are read and dropped."""
+
+    def __init__(self, conn, max_size):
+        self.conn = conn
+        self.max_size = max_size
+        self.total = 0
+        self.chunk_left = 0
+        self.done = False
+
+    async def _line(self):
+        line = await self.conn.readline(self.conn.app.max_request_line)
+        if not line.endswith(b'\n'):
+            raise ProtocolError(400, 'Chunked body ended early')
+        return line.rstrip(b'\r\n')
+
+    async def _read(self, n=-1):
+        if self.done:
+            return b''
+        await self._continue()
+        if self.chunk_left == 0:
+            size = parse_chunk_size(await self._line(), self.max_size - self.total)
+            if size == 0:
+                trailers = 0
+                while await self._line():  # trailer fields, then the empty line
+                    trailers += 1
+                    if trailers > self.conn.app.max_headers:
+                        raise ProtocolError(431, 'Too many trailer fields')
+                self.done = True
+                return b''
+            self.chunk_left = size
+            self.total += size
+        n = self.chunk_left if n < 0 else min(n, self.chunk_left)
+        data = await self.conn.read(n)
+        if not data:
+            raise ProtocolError(400, 'Chunked body ended early')
+        self.chunk_left -= len(data)
+        if self.chunk_left == 0 and await self._line() != b'':
+            raise ProtocolError(400, 'Malformed chunk')
+        return data
+
+    async def read_up_to(self, n):
+        data = b''
+        while len(data) < n:
+            more = await self.read(n - len(data))
+            if not more:
+                break
+            data += more
+        return data
+
+
+class _PrefixedBody(_Body):
+    """What was read ahead of a chunked body, followed by the rest of it."""
+
+    def __init__(self, prefix, rest):
+        self.prefix = prefix
+        self.rest = rest
+        self.conn = rest.conn
+
+    @property
+    def done(self):
+        return not self.prefix and self.rest.done
+
+    async def _read(self, n=-1):
+        if self.prefix:
+            if n < 0 or n >= len(self.prefix):
+                data, self.prefix = self.prefix, b''
+            else:
+                data, self.prefix = self.prefix[:n], self.prefix[n:]
+            return data
+        return await self.rest.read(n)
+
+
+async def read_request(app, conn, client_addr, scheme=None, first_byte_deadline=None):
+    """Read and frame the next request on ``conn``: a Request, or None when the client closed.
+    Raises HTTPException (ProtocolError) for a request that must be refused."""
+    head = await conn.read_head(first_byte_deadline)
+    if head is None:
+        return None
+    method, target, version, header_list = parse_head(head, app)
+    headers = NoCaseDict()
+    hosts = 0
+    for name, value in header_list:
+        headers[name] = value  # a repeated header: the last one wins, as in Microdot 2.x
+        if name.lower() == 'host':
+            hosts += 1
+    if hosts > 1 or (hosts == 0 and version == '1.1'):
+        raise ProtocolError(400, 'Missing or repeated Host header')
+    framing, length = request_body_framing(version, header_list)
+    conn.keep_alive = wants_keep_alive(version, header_list)
+    conn.expect_continue = False
+    expect = headers.get('Expect')
+    if expect is not None:
+        if expect.lower() != '100-continue':
+            raise ProtocolError(417, 'Expectation failed')
+        conn.expect_continue = version == '1.1'
+    body = b''
+    stream = None
+    if framing == 'chunked':
+        reader = _ChunkedBody(conn, app.max_content_length)
+        data = await reader.read_up_to(app.max_body_length + 1)
+        if reader.done and len(data) <= app.max_body_length:
+            body = data
+        else:
+            reader = stream = _PrefixedBody(data, reader)
+    else:
+        reader = _LengthBody(conn, length)
+        if length > app.max_content_length:
+            conn.keep_alive = False  # refused with 413 below; the body is never read
+            conn.expect_continue = False
+            stream = reader
+        elif length <= app.max_body_length:
+            body = await reader.readexactly(length) if length else b''
+        else:
+            stream = reader
+    conn.body = reader
+    req = Request(app, client_addr, method, target, version, headers, body=body, stream=stream,
+                  sock=(conn, conn), scheme=scheme)
+    if framing == 'chunked' and stream is None:
+        req.content_length = len(body)
+    return req

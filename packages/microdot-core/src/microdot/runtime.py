@@ -1,0 +1,90 @@
+"""What differs between CPython and MicroPython, in one place: feature detection, calling sync
+and async handlers, printing exceptions, JSON."""
+import asyncio
+import io
+import sys
+
+try:
+    import orjson as json  # noqa: F401
+except ImportError:
+    import json  # noqa: F401
+
+try:
+    from inspect import iscoroutinefunction, iscoroutine
+except ImportError:  # MicroPython
+    iscoroutinefunction = None
+
+    def iscoroutine(coro):
+        return hasattr(coro, 'send') and hasattr(coro, 'throw')
+
+try:
+    from functools import partial as _partial
+except ImportError:  # MicroPython
+    _partial = None
+
+MICROPYTHON = sys.implementation.name == 'micropython'
+
+MUTED_SOCKET_ERRORS = [
+    32,  # EPIPE
+    54,  # ECONNRESET (macOS)
+    104,  # ECONNRESET (Linux)
+    128,  # operation on closed socket (MicroPython)
+]
+
+
+def print_exception(exc, file=None):
+    """Print an exception with its traceback to stderr (or ``file``)."""
+    if hasattr(sys, 'print_exception'):  # MicroPython
+        sys.print_exception(exc, file or sys.stderr)
+    else:
+        import traceback
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=file or sys.stderr)
+
+
+def format_exception(exc):
+    """The traceback of ``exc`` as a string."""
+    out = io.StringIO()
+    print_exception(exc, out)
+    return out.getvalue()
+
+
+def log(message):
+    """One line on the server's log (stderr)."""
+    sys.stderr.write('microdot: ' + message + '\n')
+
+
+def mro(cls):
+    """The classes an exception class inherits from, most specific first."""
+    if hasattr(cls, '__mro__'):
+        return cls.__mro__
+    order = [cls]  # MicroPython: depth-first walk, keeping the last occurrence of a repeat
+    for base in cls.__bases__:
+        for c in mro(base):
+            if c in order:
+                order.remove(c)
+            order.append(c)
+    return order
+
+
+def _is_async_callable(f):
+    if iscoroutinefunction is None:
+        return None  # unknown on MicroPython: call and look at the result
+    while _partial is not None and isinstance(f, _partial):
+        f = f.func
+    return iscoroutinefunction(f) or iscoroutinefunction(getattr(f, '__call__', None))
+
+
+async def invoke_handler(handler, *args, **kwargs):
+    """Call a sync or async handler. On CPython sync handlers run in the default thread executor so
+    that they cannot block the event loop; on MicroPython they run inline."""
+    if _is_async_callable(handler) is False:
+        if kwargs:
+            ret = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: handler(*args, **kwargs))
+        else:
+            ret = await asyncio.get_running_loop().run_in_executor(None, handler, *args)
+    else:
+        ret = handler(*args, **kwargs)
+    if iscoroutine(ret):
+        ret = await ret
+    return ret
