@@ -768,6 +768,7 @@ class WebSocket:
         self._state = _CLOSING
         self.close_code = code if code is not None else NO_STATUS_RECEIVED
         self.close_reason = reason
+        self._parser.start_closing()  # what still arrives is skipped, not buffered
         self._deadline = _now() + (self.close_timeout or 0)
         self._inbox = []  # nobody will receive them; let a reader waiting for room go on
         self._inbox_bytes = 0
@@ -830,7 +831,7 @@ class WebSocket:
     async def _fail(self, code, reason):
         """Fail the connection (RFC 6455 7.1.7): send our close frame, then only wait (a bounded
         time) for the peer's, discarding the rest."""
-        self._parser.start_closing()
+        self._parser.start_closing()  # also when we were closing already
         if self._state == _OPEN:
             await self._start_closing(code, reason)
 
@@ -959,6 +960,8 @@ def websocket_wrapper(f, upgrade_function):
             ws = await upgrade_function(request)
         except HandshakeRefused as exc:
             return exc.response()
+        except OSError:
+            return Response.already_handled  # the client left during the handshake
         code = NORMAL_CLOSURE
         try:
             await f(request, ws, *args, **kwargs)
