@@ -232,3 +232,14 @@ def test_wsgi_file_wrapper_is_used_for_files(data_file):
             assert b''.join(body) == expected.read()
     finally:
         body.close()
+
+
+def test_upgrade_request_answered_with_plain_http(server):
+    # the route does not take the connection over: the server sends the response as usual, and
+    # the connection stays usable
+    with httpx.Client(timeout=10) as client:
+        res = client.get(server.url + '/upgrade-but-http',
+                         headers={'Upgrade': 'h2c', 'Connection': 'Upgrade'})
+        assert res.status_code == 200
+        assert res.content == b'u' * (32 * 1024 * 1024)
+        assert client.get(server.url + '/').text == 'hello'

@@ -326,7 +326,13 @@ class WSGI:
                 None, getattr(exc, 'status_code', 400), getattr(exc, 'reason', None)))
             return self._respond(environ, start_response, res)
         if upgrade:
-            res = self.loop_thread.run(self._dispatch_with_socket(req, environ['gunicorn.socket']))
+            sock = environ['gunicorn.socket']
+            try:
+                res = self.loop_thread.run(self._dispatch_with_socket(req, sock))
+            finally:
+                # the duplicate shares the file status flags and asyncio made it non-blocking:
+                # give the server back the socket in the mode it expects
+                _restore_blocking(sock)
         else:
             res = self.loop_thread.run(app.dispatch_request(req))
         if res is Response.already_handled:
@@ -498,6 +504,13 @@ def _watchable(sock):
     except ImportError:  # pragma: no cover
         pass
     return True
+
+
+def _restore_blocking(sock):
+    try:
+        sock.settimeout(sock.gettimeout())  # re-applies O_NONBLOCK as the socket object has it
+    except OSError:
+        pass
 
 
 def _shut(sock):

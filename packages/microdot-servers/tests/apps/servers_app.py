@@ -149,6 +149,12 @@ def install(app):
             return await channel_echo(req, req.ws_channel)
         return await rfc6455_echo(req)
 
+    @app.get('/upgrade-but-http')
+    async def upgrade_but_http(req):
+        # a request with an Upgrade header that the route answers as plain HTTP, with a body
+        # far bigger than the socket buffers (a non-blocking socket would fail to send it)
+        return b'u' * (32 * 1024 * 1024)
+
     @app.get('/ws/refuse')
     async def ws_refuse(req):
         return 'no websocket for you', 403
