@@ -49,9 +49,15 @@ def cpython_runtime(port, workdir, *extra):
 
 
 def micropython_runtime(port, workdir, *extra):
-    sys.path.insert(0, os.path.join(ROOT, 'tools'))
-    import micropython_build
-    micropython_build.build(workdir)
+    # MICRODOT_MP_BUILD names a ready folder (say, `tools/micropython_build.py --mpy --out X`);
+    # otherwise the sources of packages/ are built into the session's workdir
+    build = os.environ.get('MICRODOT_MP_BUILD')
+    if build:
+        workdir = os.path.abspath(build)
+    else:
+        sys.path.insert(0, os.path.join(ROOT, 'tools'))
+        import micropython_build
+        micropython_build.build(workdir)
     heap = os.environ.get('MICRODOT_MP_HEAP', '256k')
     env = dict(os.environ, MICROPYPATH=workdir + ':.frozen')
     argv = [os.environ.get('MICROPYTHON', 'micropython'), '-X', 'heapsize=' + heap, MAIN,
@@ -68,10 +74,6 @@ try:
     RUNTIMES.update(server_runtimes.runtimes(SERVER_OPTIONS))
 except ImportError:
     pass
-
-# uvicorn and gunicorn targets: tests/server_runtimes.py (microdot-servers)
-import server_runtimes  # noqa: E402
-RUNTIMES.update(server_runtimes.runtimes(SERVER_OPTIONS))
 
 # Runtimes whose HTTP/1.1 handling (framing, keep-alive, limits, timeouts) is microdot's own
 # server; under uvicorn or gunicorn those tests check someone else's server and are skipped.

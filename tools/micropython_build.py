@@ -23,7 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # gunicorn), jinja2, LiveServer (threading) and the command line. The registry stays: it imports
 # on MicroPython, where extensions are registered explicitly.
 CPYTHON_ONLY_DISTRIBUTIONS = {'microdot-servers'}
-CPYTHON_ONLY = {'asgi.py', 'wsgi.py', 'jinja.py', 'testing.py', '__main__.py'}
+CPYTHON_ONLY = {'asgi.py', 'wsgi.py', 'jinja.py', 'testing.py', '__main__.py',
+                'utemplate_installer.py'}
 
 
 def source_modules(root=ROOT):

@@ -77,9 +77,10 @@ def install(app):
             if request.args else {},
             'http_version': request.http_version,
             'scheme': request.scheme,
-            'headers': dict(request.headers),
+            'headers': dict(request.headers.items()),  # dict(subclass) fails on MicroPython
             'content_length': request.content_length,
-            'client_port': request.client_addr[1] if request.client_addr else None,
+            'client_addr': list(request.client_addr) if isinstance(request.client_addr, tuple)
+            else repr(request.client_addr),
         }
 
     @app.route('/core/status/<int:code>')
@@ -106,7 +107,7 @@ def install(app):
 
     @app.route('/core/big')
     def big(request):
-        size = int(request.args.get('size', '100000'))
+        size = int(request.args.get('size', '10000'))
         return b'x' * size, 200, {'Content-Type': 'application/octet-stream'}
 
     @app.route('/core/blocks')
