@@ -317,15 +317,18 @@ async def read_request(app, conn, client_addr, scheme=None, first_byte_deadline=
         return None
     method, target, version, header_list = parse_head(head, app)
     headers = NoCaseDict()
-    hosts = 0
+    framing_values = {'host': [], 'transfer-encoding': [], 'content-length': [], 'connection': []}
     for name, value in header_list:
         headers[name] = value  # a repeated header: the last one wins, as in Microdot 2.x
-        if name.lower() == 'host':
-            hosts += 1
+        values = framing_values.get(name.lower())
+        if values is not None:
+            values.append(value)  # every value of the headers framing depends on
+    hosts = len(framing_values['host'])
     if hosts > 1 or (hosts == 0 and version == '1.1'):
         raise ProtocolError(400, 'Missing or repeated Host header')
-    framing, length = request_body_framing(version, header_list)
-    conn.keep_alive = wants_keep_alive(version, header_list)
+    framing, length = request_body_framing(
+        version, framing_values['transfer-encoding'], framing_values['content-length'])
+    conn.keep_alive = wants_keep_alive(version, framing_values['connection'])
     conn.expect_continue = False
     expect = headers.get('Expect')
     if expect is not None:

@@ -19,7 +19,7 @@ class HTTPException(Exception):
     """Raised (usually through ``abort()``) to end a request with an HTTP error status."""
 
     def __init__(self, status_code, reason=None, headers=None):
-        Exception.__init__(self, reason or '{} error'.format(status_code))
+        super().__init__(reason or '{} error'.format(status_code))
         self.status_code = status_code
         self.reason = reason or '{} error'.format(status_code)
         #: headers the error response must carry (e.g. ``Allow``, ``Sec-WebSocket-Version``)
@@ -81,6 +81,21 @@ def _has_ctl(data):
         if c < 32 and c != 9 or c == 127:
             return True
     return False
+
+
+try:  # the same checks as one regex each, where the regex engine can express them (CPython)
+    import re
+    _TOKEN_RE = re.compile(b"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+    _CTL_RE = re.compile(b'[\x00-\x08\n-\x1f\x7f]')
+    _TOKEN_RE.fullmatch(b'x')
+
+    def _is_token(data):  # noqa: F811
+        return _TOKEN_RE.fullmatch(data) is not None
+
+    def _has_ctl(data):  # noqa: F811
+        return _CTL_RE.search(data) is not None
+except (ImportError, ValueError, AttributeError):  # MicroPython: "regex too complex"
+    pass
 
 
 def find_head_end(buf, start=0):
@@ -179,18 +194,15 @@ def parse_head(head, limits):
 
 # --- body framing and keep-alive -----------------------------------------------------------------
 
-def _header_values(headers, lname):
-    return [v for k, v in headers if k.lower() == lname]
-
-
-def request_body_framing(version, headers):
-    """How the request body is delimited, per RFC 9112 6.3.
+def request_body_framing(version, transfer_encodings, content_lengths):
+    """How the request body is delimited, per RFC 9112 6.3, from the values of every
+    Transfer-Encoding and Content-Length header (lists, in arrival order).
 
     Returns ``('chunked', None)`` or ``('length', n)`` (n may be 0). Raises ProtocolError for
     anything ambiguous, which is what request smuggling feeds on.
     """
-    te = _header_values(headers, 'transfer-encoding')
-    cl = _header_values(headers, 'content-length')
+    te = transfer_encodings
+    cl = content_lengths
     if te:
         # step 3: Transfer-Encoding with Content-Length is an attack or a broken client; refuse both
         if cl:
@@ -221,11 +233,13 @@ def request_body_framing(version, headers):
     return 'length', 0
 
 
-def wants_keep_alive(version, headers):
-    """Whether the client asks to keep the connection open after this exchange (RFC 9112 9.3)."""
-    tokens = ()
-    for value in _header_values(headers, 'connection'):
-        tokens = tokens + tuple(t.strip().lower() for t in value.split(','))
+def wants_keep_alive(version, connection_values):
+    """Whether the client asks to keep the connection open after this exchange (RFC 9112 9.3),
+    from the values of every Connection header."""
+    tokens = []
+    for value in connection_values:
+        for token in value.split(','):
+            tokens.append(token.strip().lower())
     if 'close' in tokens:
         return False
     if version == '1.1':

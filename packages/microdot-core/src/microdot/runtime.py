@@ -74,10 +74,21 @@ def _is_async_callable(f):
     return iscoroutinefunction(f) or iscoroutinefunction(getattr(f, '__call__', None))
 
 
+_async_handlers = {}  # handler -> whether it is async; handlers are few and live for the app
+
+
 async def invoke_handler(handler, *args, **kwargs):
     """Call a sync or async handler. On CPython sync handlers run in the default thread executor so
     that they cannot block the event loop; on MicroPython they run inline."""
-    if _is_async_callable(handler) is False:
+    try:
+        is_async = _async_handlers[handler]
+    except (KeyError, TypeError):
+        is_async = _is_async_callable(handler)
+        try:
+            _async_handlers[handler] = is_async
+        except TypeError:
+            pass  # unhashable callable
+    if is_async is False:
         if kwargs:
             ret = await asyncio.get_running_loop().run_in_executor(
                 None, lambda: handler(*args, **kwargs))
