@@ -1,0 +1,37 @@
+from typing import Any, AsyncIterator, Dict, Iterator, Optional, Union
+
+import jinja2
+
+from microdot import Microdot, Request
+
+__all__ = ['Template', 'JinjaExtension', 'EngineNotInstalledError']
+__version__: str
+MICRODOT_EXTENSION_API: int
+INSTALL_COMMAND: str
+
+class EngineNotInstalledError(ImportError): ...
+
+class Template:
+    jinja_env: Optional[jinja2.Environment]
+    name: str
+    template: jinja2.Template
+    @classmethod
+    def initialize(cls, template_dir: str = ..., enable_async: bool = ..., **kwargs: Any) -> None: ...
+    def __init__(self, template: str, app: Union[Microdot, Request, None] = ..., **kwargs: Any) -> None: ...
+    def generate(self, *args: Any, **kwargs: Any) -> Iterator[str]: ...
+    def render(self, *args: Any, **kwargs: Any) -> str: ...
+    def generate_async(self, *args: Any, **kwargs: Any) -> AsyncIterator[str]: ...
+    async def render_async(self, *args: Any, **kwargs: Any) -> str: ...
+
+class JinjaExtension:
+    name: str
+    template_dir: str
+    enable_async: bool
+    options: Dict[str, Any]
+    _environment: Optional[jinja2.Environment]
+    def __init__(self, app: Optional[Microdot] = ..., template_dir: str = ...,
+                 enable_async: bool = ..., **kwargs: Any) -> None: ...
+    def initialize(self, app: Microdot) -> JinjaExtension: ...
+    @property
+    def environment(self) -> jinja2.Environment: ...
+    def template(self, name: str, **kwargs: Any) -> Template: ...
