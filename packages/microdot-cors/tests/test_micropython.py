@@ -75,26 +75,29 @@ def free_port():
 
 
 @pytest.fixture(scope='module')
-def mp_servers(flat):
+def mp_servers(flat, tmp_path_factory):
     """``{app name: url}``: each app of the table on a MicroPython server process."""
+    logs = tmp_path_factory.mktemp('micropython-logs')
     procs = []
     urls = {}
     try:
         for name in cors_cases.make_apps():
             port = free_port()
             argv, env = run_micropython(flat, 'serve', name, str(port))
-            procs.append(subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL))
+            log = open(str(logs / (name + '.log')), 'wb')
+            procs.append(subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT))
+            log.close()
             urls[name] = 'http://127.0.0.1:{}'.format(port)
-        for url in urls.values():
+        for proc, (name, url) in zip(procs, urls.items()):
             deadline = time.monotonic() + 30
             while True:
                 try:
                     httpx.get(url + '/items', timeout=2)
                     break
                 except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError('the MicroPython server at {} did not start'.format(url))
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError('the MicroPython server for {} did not start:\n{}'
+                                           .format(name, (logs / (name + '.log')).read_text()))
                     time.sleep(0.1)
         yield urls
     finally:
