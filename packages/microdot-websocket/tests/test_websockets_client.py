@@ -187,3 +187,21 @@ def test_server_keeps_serving_http(live):
         res = httpx.get(live.url + '/state', timeout=5)
         assert res.status_code == 200
         assert 'ended' in json.loads(res.text)
+
+
+def test_server_shutdown_closes_with_1001():
+    from conftest import make_app
+    from microdot.testing import LiveServer
+    app = make_app()
+    app.shutdown_timeout = 1  # open WebSockets never finish by themselves
+    server = LiveServer(app).start()
+    try:
+        with client(server, '/echo') as ws:
+            ws.send('x')
+            assert ws.recv(timeout=5) == 'x'
+            server.stop()
+            with pytest.raises(ClientConnectionClosed) as info:
+                ws.recv(timeout=5)
+            assert info.value.rcvd.code == 1001
+    finally:
+        server.stop()
