@@ -4,10 +4,12 @@ The folder is built as a board would hold it: every MicroPython module of the in
 ``microdot`` package, and ``utemplate/`` from the checked sdist (``install_target``). Skipped when
 ``micropython`` is not installed.
 """
+import hashlib
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 import httpx
@@ -148,3 +150,33 @@ app.run(host='127.0.0.1', port=%d)
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_mip_installs_the_checked_engine_from_a_local_index(tmp_path):
+    # the mip package that an index serves: MicroPython's own mip fetches it over HTTP
+    index = tmp_path / 'index'
+    package = utemplate_installer.write_mip_package(str(index / 'utemplate'))
+    assert os.path.basename(package) == 'package.json'
+    port = free_port()
+    http = subprocess.Popen([sys.executable, '-m', 'http.server', '--bind', '127.0.0.1',
+                             str(port)], cwd=str(index), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        url = 'http://127.0.0.1:{}/utemplate/package.json'.format(port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        lib = tmp_path / 'lib'
+        proc = subprocess.run([MICROPYTHON, '-m', 'mip', 'install', '--target', str(lib), url],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        assert proc.returncode == 0, proc.stdout.decode()
+    finally:
+        http.terminate()
+        http.wait(10)
+    for name, digest in utemplate_installer.MODULES.items():
+        assert hashlib.sha256((lib / name).read_bytes()).hexdigest() == digest

@@ -15,6 +15,9 @@ publishes for it, and then either
 
       python -m microdot.utemplate install --target build/micropython
 
+* or writes a ``mip`` package of them (``python -m microdot.utemplate mip --out DIR``) for an
+  index that boards install from.
+
 Both are idempotent and work offline once done: the checked sdist is cached (``--cache-dir``,
 default ``$MICRODOT_CACHE_DIR`` or ``~/.cache/microdot``), an already installed ``utemplate 1.4.1``
 is left alone, and ``--target`` verifies files already in place. Every module file is checked
@@ -22,7 +25,8 @@ against its pinned sha256 too, so a copy taken from an installed distribution (o
 trustworthy as one taken from the sdist.
 
 CPython only (urllib, tarfile, zipfile, pip). Python API: :func:`fetch_sdist`, :func:`read_sdist`,
-:func:`build_wheel`, :func:`install`, :func:`install_target`, :func:`main`.
+:func:`build_wheel`, :func:`install`, :func:`install_target`, :func:`write_mip_package`,
+:func:`module_files`, :func:`main`.
 """
 import base64
 import hashlib
@@ -307,6 +311,26 @@ def install_target(target, cache_dir=None, offline=False, log=print):
     return written
 
 
+def write_mip_package(out_dir, cache_dir=None, offline=False):
+    """Write a ``mip`` package of the engine: ``out_dir/package.json`` and the three checked
+    modules beside it (urls relative to the JSON). ``mip.install(URL + '/package.json')``, or a
+    ``deps`` entry of microdot-templates' own package.json, then installs ``utemplate/*.py`` into
+    the board's lib folder. Returns the path of package.json."""
+    modules = module_files(cache_dir, offline)
+    urls = []
+    for name in sorted(MODULES):
+        path = os.path.join(out_dir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'wb') as f:
+            f.write(modules[name])
+        urls.append([name, name])
+    package = os.path.join(out_dir, 'package.json')
+    with open(package, 'w') as f:
+        json.dump({'urls': urls, 'version': VERSION, 'deps': []}, f, indent=2)
+        f.write('\n')
+    return package
+
+
 def _file_sha256(path):
     try:
         with open(path, 'rb') as f:
@@ -336,6 +360,10 @@ def main(argv=None):
     whl.add_argument('--out', default='.', help='output folder (default: .)')
     whl.add_argument('--offline', action='store_true')
     whl.add_argument('--cache-dir')
+    mip = sub.add_parser('mip', help='write a mip package (package.json + modules) for MicroPython')
+    mip.add_argument('--out', required=True, help='output folder, served as <base>/utemplate/')
+    mip.add_argument('--offline', action='store_true')
+    mip.add_argument('--cache-dir')
     dl = sub.add_parser('download', help='fetch and check the sdist; print its path')
     dl.add_argument('--cache-dir')
     args = parser.parse_args(argv)
@@ -347,6 +375,8 @@ def main(argv=None):
                 install(args.python, args.cache_dir, args.offline, args.force)
         elif args.command == 'wheel':
             print(build_wheel(args.out, fetch_sdist(args.cache_dir, args.offline)))
+        elif args.command == 'mip':
+            print(write_mip_package(args.out, args.cache_dir, args.offline))
         elif args.command == 'download':
             print(fetch_sdist(args.cache_dir))
         else:
