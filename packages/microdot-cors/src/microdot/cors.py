@@ -278,6 +278,8 @@ class CORS:
         if self._origins.any:
             # the same answer for everyone ("a static origin"): no Vary: Origin
             headers['Access-Control-Allow-Origin'] = '*'
+        elif self._origins.empty:
+            return headers  # nothing is ever allowed: the answer does not depend on the origin
         else:
             vary.append('Origin')
             origin = request.headers.get('Origin')
@@ -410,6 +412,10 @@ class _Origins:
         if pattern and origin[1][0] == '[':
             raise ValueError('CORS: {!r}: an IP address has no subdomains'.format(entry))
         (self.patterns if pattern else self.exact).append(origin)
+
+    @property
+    def empty(self):
+        return not (self.any or self.null or self.exact or self.patterns)
 
     def allows(self, origin):
         if self.any:
