@@ -92,3 +92,12 @@ async def test_limit_from_the_route_and_from_the_app():
     replies.clear()
     await client.websocket('/echo', talk)
     assert replies == []
+
+
+async def test_server_without_a_connection_to_take_over_refuses_with_501():
+    # e.g. a WSGI server that does not hand its socket over: request.sock is (None, None)
+    client = TestClient(make_app())
+    headers = {'Upgrade': 'websocket', 'Connection': 'Upgrade', 'Sec-WebSocket-Version': '13',
+               'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ=='}
+    res = await client.request('GET', '/echo', headers=headers, sock=(None, None))
+    assert res.status_code == 501

@@ -640,7 +640,10 @@ class WebSocket:
             await channel.accept(subprotocol=self.subprotocol)
             self._state = _OPEN
             return
-        reader, writer = self.request.sock
+        reader, writer = self.request.sock or (None, None)
+        if reader is None or writer is None:
+            # e.g. a WSGI server that does not hand its socket over
+            raise HandshakeRefused(501, 'This server cannot upgrade to WebSocket')
         head = ('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
                 'Sec-WebSocket-Accept: ' + accept_key(self.request.headers['Sec-WebSocket-Key']) +
                 '\r\n')
