@@ -19,8 +19,8 @@ How it plugs into the core (docs/architecture.md, "Request hooks and errors"):
   preflight: there is nothing to call there.
 
 The classic mistakes it refuses: ``'*'`` together with credentials (a ``ValueError`` when
-configured, never a reflected origin), ``null`` allowed by accident (only a literal ``'null'`` in the
-list allows it), origin matching by substring or prefix (origins are parsed and compared as
+configured, never a reflected origin), ``null`` allowed by accident (only a literal ``'null'`` in
+the list allows it), origin matching by substring or prefix (origins are parsed and compared as
 scheme, host and port), a missing ``Vary: Origin`` (sent on every response whose answer depends on
 the origin, merged into an existing ``Vary``), and CORS headers for an origin that is not allowed.
 
