@@ -1,0 +1,58 @@
+"""Print each tox env's pytest summary line and the totals, from ``tox --result-json FILE``.
+
+    python3 tools/tox_summary.py .tox/result.json
+
+``tox -p`` shows only the output of failing envs; this shows every env's closing pytest line
+(``== 12 passed, 1 skipped in 3.2s ==``) and ends with one plain total line
+(``total: N passed, N failed, N skipped``). Exit status 1 when an env failed or ran no test.
+"""
+import json
+import re
+import sys
+
+COUNT = re.compile(r'(\d+) (passed|failed|skipped|errors?|xfailed|xpassed|deselected)')
+
+
+def pytest_summary(output):
+    """The last ``=== ... in Ns ===`` line of a pytest run, or None."""
+    for line in reversed(output.splitlines()):
+        line = line.strip()
+        if line.startswith('=') and line.endswith('=') and ' in ' in line:
+            return line
+    return None
+
+
+def main(path):
+    with open(path) as f:
+        report = json.load(f)
+    totals = {}
+    problems = []
+    for name, env in sorted(report.get('testenvs', {}).items()):
+        commands = env.get('test', [])
+        if not commands:
+            if 'result' in env:  # run but no command: set-up failed
+                problems.append(name)
+                print('{}: did not run its tests (set-up failed)'.format(name))
+            continue
+        output = ''.join(c.get('output', '') for c in commands)
+        summary = pytest_summary(output)
+        failed = any(c.get('retcode') for c in commands)
+        print('{}: {}'.format(name, summary or 'no pytest summary (exit {})'.format(
+            [c.get('retcode') for c in commands])))
+        if failed or summary is None:
+            problems.append(name)
+        for count, kind in COUNT.findall(summary or ''):
+            kind = 'error' if kind.startswith('error') else kind
+            totals[kind] = totals.get(kind, 0) + int(count)
+    if problems:
+        print('envs with failures: ' + ', '.join(problems))
+    line = '{} passed, {} failed'.format(totals.get('passed', 0),
+                                         totals.get('failed', 0) + totals.get('error', 0))
+    if totals.get('skipped'):
+        line += ', {} skipped'.format(totals['skipped'])
+    print('total: ' + line)
+    return 1 if problems else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else '.tox/result.json'))
