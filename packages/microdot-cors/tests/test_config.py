@@ -276,3 +276,30 @@ def test_found_through_the_registry():
     app = Microdot()
     cors = registry.initialize_extension(app, 'cors', allowed_origins=[EXAMPLE])
     assert isinstance(cors, CORS) and app.extensions['cors'] is cors
+
+
+async def test_options_handler_none_like_2x():
+    """With ``app.options_handler = None`` OPTIONS is routed like any method: a path with an
+    OPTIONS route still gets its preflight answered, one without answers 405 (with the origin's
+    headers, as every error)."""
+    app = Microdot()
+    app.options_handler = None
+    CORS(app, allowed_origins=[EXAMPLE])
+
+    @app.route('/with', methods=['GET', 'OPTIONS'])
+    def with_options(request):
+        return 'app options'
+
+    @app.get('/without')
+    def without_options(request):
+        return 'get'
+
+    client = TestClient(app)
+    headers = {'Origin': EXAMPLE, 'Access-Control-Request-Method': 'PUT'}
+    res = await client.request('OPTIONS', '/with', headers=headers)
+    assert res.status_code == 200 and res.text == ''
+    assert res.headers['Access-Control-Allow-Methods'] == 'PUT'
+    res = await client.request('OPTIONS', '/without', headers=headers)
+    assert res.status_code == 405
+    assert res.headers['Access-Control-Allow-Origin'] == EXAMPLE
+    assert 'Access-Control-Allow-Methods' not in res.headers
