@@ -26,6 +26,7 @@ def require_own_framing(server):
     if server.runtime not in OWN_FRAMING:
         pytest.skip('WebSocket framing is done by {}, not by microdot'.format(server.runtime))
 
+
 TEXT, BINARY, CLOSE, PING, PONG = 1, 2, 8, 9, 10
 
 
@@ -204,7 +205,7 @@ def test_handshake_refused(server, headers, status):
         assert res.headers['Sec-WebSocket-Version'] == '13'
 
 
-# --- raw socket: protocol errors and edge cases -----------------------------------------------------
+# --- raw socket: protocol errors and edge cases -------------------------------------------------
 
 def frame(opcode, payload=b'', fin=True, mask=True, rsv=0, length=None):
     if isinstance(payload, str):
@@ -230,7 +231,8 @@ class RawWS:
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall('GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n'
                           'Connection: Upgrade\r\nSec-WebSocket-Key: {}\r\n'
-                          'Sec-WebSocket-Version: 13\r\n\r\n'.format(path, server.host, key).encode())
+                          'Sec-WebSocket-Version: 13\r\n\r\n'.format(path, server.host, key)
+                          .encode())
         self.buf = b''
         while b'\r\n\r\n' not in self.buf:
             self._more()

@@ -1,5 +1,5 @@
-"""WebSocket echo round-trip rate: microdot's built-in server next to the ``websockets`` library's own
-server, in the same run, as a ratio. Not a test: nothing here asserts a speed.
+"""WebSocket echo round-trip rate: microdot's built-in server next to the ``websockets``
+library's own server, in the same run, as a ratio. Not a test: nothing here asserts a speed.
 
     python packages/microdot-websocket/bench/echo_rate.py [--seconds 3] [--rounds 3] [--size 32]
         [--client raw|websockets] [--micropython]

@@ -80,7 +80,7 @@ def test_64_bit_length_with_high_bit_is_refused(raw_ws):
     assert ws.close_frame()[0] == 1002
 
 
-# --- edge cases that must work ---------------------------------------------------------------------
+# --- edge cases that must work ------------------------------------------------------------------
 
 def test_empty_messages_are_delivered(raw_ws):
     ws = raw_ws()

@@ -7,17 +7,19 @@ Layout of this file (one file, so that MicroPython installs it alone):
 
 * the frame codec: ``encode_frame``, ``FrameParser``, close payloads. Sans-IO: bytes in, frames out.
 * the handshake: the checks of RFC 6455 4.2.1 and the ``101`` answer of 4.2.2.
-* ``WebSocket``: one connection. On a stream server (``request.sock = (reader, writer)``) it frames
-  messages itself; under a server that frames WebSockets itself (ASGI) it uses ``request.ws_channel``.
+* ``WebSocket``: one connection. On a stream server (``request.sock = (reader, writer)``) it
+  frames messages itself; under a server that frames WebSockets itself (ASGI) it uses
+  ``request.ws_channel``.
 * the decorators, and the per-app settings.
 
-Why a background reader task: RFC 6455 5.5.2 wants pings answered "as soon as practical", also while
-the application only sends. Neither asyncio nor MicroPython streams can peek for pending input without
-blocking, so the only robust way is one task that owns the reading side: it answers pings and close
-frames at once and hands complete messages to ``receive()``. It reads ahead by at most one message's
-worth of data (``max_message_length``), so a client that sends faster than the app receives is slowed
-down by TCP, not buffered without bound. Writes from the app and from that task share one lock, so
-frames never interleave and ``send()`` may run in another task while ``receive()`` waits.
+Why a background reader task: RFC 6455 5.5.2 wants pings answered "as soon as practical", also
+while the application only sends. Neither asyncio nor MicroPython streams can peek for pending input
+without blocking, so the only robust way is one task that owns the reading side: it answers pings
+and close frames at once and hands complete messages to ``receive()``. It reads ahead by at most one
+message's worth of data (``max_message_length``), so a client that sends faster than the app
+receives is slowed down by TCP, not buffered without bound. Writes from the app and from that
+task share one lock, so frames never interleave and ``send()`` may run in another task while
+``receive()`` waits.
 """
 import asyncio
 import binascii
@@ -64,8 +66,9 @@ __all__ = ['WebSocket', 'WebSocketError', 'ConnectionClosed', 'WebSocketExtensio
 
 # --- settings and constants ----------------------------------------------------------------------
 
-#: default cap on one incoming message, in bytes, counted across its fragments (MicroPython boards
-#: have a few hundred KiB of RAM in all, and a message needs about twice its size while it is handled)
+#: default cap on one incoming message, in bytes, counted across its fragments (MicroPython
+#: boards have a few hundred KiB of RAM in all, and a message needs about twice its size while it
+#: is handled)
 DEFAULT_MAX_MESSAGE_LENGTH = 16 * 1024 if sys.implementation.name == 'micropython' else 1024 * 1024
 #: default seconds to wait for the peer's answer to a close frame before dropping the connection
 DEFAULT_CLOSE_TIMEOUT = 5
@@ -279,8 +282,8 @@ def decode_text(data):
 class FrameParser:
     """Sans-IO parser of the frames a client sends to a server.
 
-    ``feed(data)`` adds bytes; ``next_frame()`` returns ``(opcode, payload)`` or None when more bytes
-    are needed. Data messages come out whole: fragments are reassembled and a text message is
+    ``feed(data)`` adds bytes; ``next_frame()`` returns ``(opcode, payload)`` or None when more
+    bytes are needed. Data messages come out whole: fragments are reassembled and a text message is
     decoded to str (``(TEXT, str)`` or ``(BINARY, bytes)``). Control frames come out as they arrive,
     also between the fragments of a message. A broken rule raises ProtocolError with the close code
     to send: 1002 for framing errors, 1007 for invalid UTF-8, 1009 for a message over
@@ -718,8 +721,8 @@ class WebSocket:
         await self._send_control(PONG, data)
 
     async def close(self, code=NORMAL_CLOSURE, reason=''):
-        """Start (or finish) the close handshake and wait, at most ``close_timeout`` seconds, for the
-        peer's close frame. Safe to call more than once."""
+        """Start (or finish) the close handshake and wait, at most ``close_timeout`` seconds, for
+        the peer's close frame. Safe to call more than once."""
         if code is not None and not _valid_close_code(code) and code != NO_STATUS_RECEIVED:
             raise ValueError('invalid close code {}'.format(code))
         if self._channel is not None:
@@ -950,7 +953,8 @@ async def websocket_upgrade(request, subprotocols=None, max_message_length=_INHE
 
 
 def _muted(exc):
-    return bool(exc.args) and (exc.args[0] in MUTED_SOCKET_ERRORS or exc.args[0] == 'Connection lost')
+    return bool(exc.args) and (exc.args[0] in MUTED_SOCKET_ERRORS or
+                               exc.args[0] == 'Connection lost')
 
 
 def websocket_wrapper(f, upgrade_function):
