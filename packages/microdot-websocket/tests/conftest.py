@@ -56,10 +56,17 @@ def make_app():
     async def sender(request, ws):
         # only sends: pings must still be answered
         count = int(request.args.get('n', '20'))
-        for i in range(count):
-            await ws.send(str(i))
-            await asyncio.sleep(float(request.args.get('delay', '0.05')))
-        await ws.send('done')
+        how = 'returned'
+        try:
+            for i in range(count):
+                await ws.send(str(i))
+                await asyncio.sleep(float(request.args.get('delay', '0.05')))
+            await ws.send('done')
+        except BaseException as exc:
+            how = type(exc).__name__
+            raise
+        finally:
+            ended('sender', ws, how)
 
     @app.route('/ping')
     @with_websocket

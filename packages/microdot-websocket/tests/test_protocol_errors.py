@@ -173,6 +173,17 @@ def test_abrupt_disconnect_ends_the_handler_cleanly(live, raw_ws, capfd):
     assert httpx.get(live.url + '/state', timeout=5).status_code == 200
 
 
+def test_abrupt_disconnect_ends_a_handler_that_only_sends(live, raw_ws):
+    live.app.state['ended'].clear()
+    ws = raw_ws('/sender?n=100000&delay=0.01')
+    assert ws.frame() == (True, TEXT, b'0')
+    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    ws.close()
+    assert wait_for(lambda: live.app.state['ended'])
+    assert live.app.state['ended'][-1] == {'route': 'sender', 'how': 'ConnectionClosed',
+                                           'close_code': 1006}
+
+
 def test_half_sent_frame_then_disconnect(live, raw_ws):
     live.app.state['ended'].clear()
     ws = raw_ws()
