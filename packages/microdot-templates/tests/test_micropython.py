@@ -180,3 +180,18 @@ def test_mip_installs_the_checked_engine_from_a_local_index(tmp_path):
         http.wait(10)
     for name, digest in utemplate_installer.MODULES.items():
         assert hashlib.sha256((lib / name).read_bytes()).hexdigest() == digest
+
+
+def test_an_edited_template_shows_without_a_restart(flat, tmp_path):
+    write_app(tmp_path)
+    code, out = run_mp(flat, tmp_path, '''
+import time
+from microdot.utemplate import Template
+print(Template('hello.html').render('a'), end='')
+time.sleep(1.1)
+with open('templates/hello.html', 'w') as f:
+    f.write('{% args name %}edited {{ name }}\\n')
+print(Template('hello.html').render('b'), end='')
+''')
+    assert code == 0, out
+    assert out == '<h1>Hello, a!</h1>\nedited b\n'

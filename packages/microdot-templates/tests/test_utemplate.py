@@ -276,3 +276,52 @@ def test_entry_point_is_discovered_and_initialises(project):
     ext = registry.initialize_extension(app, 'utemplate', template_dir='sitetpl')
     assert isinstance(ext, UTemplateExtension)
     assert Template('index.html', app=app).render() == 'site\n'
+
+
+def test_first_renders_from_many_threads_at_once(project):
+    # sync handlers run in threads: a template must be compiled once, never read half-written
+    import threading
+    body = '{% args n %}' + ''.join('<p>{{ n }} line %d</p>\n' % i for i in range(300))
+    names = ['t%d.html' % i for i in range(8)]
+    for name in names:
+        project.write('templates/' + name, body)
+    Template.initialize()
+    errors, results = [], []
+    barrier = threading.Barrier(12)
+
+    def render(name):
+        barrier.wait()
+        try:
+            results.append(Template(name).render(n=1))
+        except Exception as exc:  # collected: the assertion below shows them
+            errors.append(repr(exc))
+
+    for name in names:
+        threads = [threading.Thread(target=render, args=(name,)) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert len(results) == 12 * len(names)
+    assert set(results) == {''.join('<p>1 line %d</p>\n' % i for i in range(300))}
+
+
+def test_an_edited_template_shows_without_a_restart(project):
+    project.write('templates/page.html', '{% args n %}v1 {{ n }}\n')
+    assert Template('page.html').render(1) == 'v1 1\n'
+    time.sleep(1.1)  # file times have a one second resolution on some file systems
+    project.write('templates/page.html', '{% args n %}v2 {{ n }}\n')
+    assert Template('page.html').render(2) == 'v2 2\n'
+    assert Template('page.html').render(3) == 'v2 3\n'
+
+
+def test_the_compiled_loader_never_reloads(project):
+    from utemplate import compiled, recompile
+    project.write('templates/page.html', 'v1\n')
+    recompile.Loader(None, 'templates').load('page.html')
+    Template.initialize(loader_class=compiled.Loader)
+    assert Template('page.html').render() == 'v1\n'
+    time.sleep(1.1)
+    project.write('templates/page.html', 'v2\n')
+    assert Template('page.html').render() == 'v1\n'

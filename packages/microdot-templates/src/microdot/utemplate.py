@@ -16,6 +16,21 @@ __version__ = '0.1.0'
 MICRODOT_EXTENSION_API = 1  # the core extension API this plugin is written for
 __all__ = ['Template', 'UTemplateExtension', 'escape', 'EngineNotInstalledError']
 
+import sys
+
+try:
+    from os import remove as _remove, stat as _stat
+except ImportError:  # an old MicroPython port
+    from uos import remove as _remove, stat as _stat
+
+try:
+    # sync handlers run in threads on CPython: two first requests must not compile one template
+    # at the same time (one would import the half-written module of the other)
+    from _thread import allocate_lock as _allocate_lock
+    _compile_lock = _allocate_lock()
+except (ImportError, AttributeError):  # a MicroPython build without threads
+    _compile_lock = None
+
 INSTALL_HINT = ('on CPython run "python -m microdot.utemplate install" (plain "pip install '
                 'utemplate" cannot build it); on MicroPython put the utemplate/ folder beside '
                 'microdot/ (mip installs it with microdot-templates)')
@@ -117,7 +132,7 @@ class Template:
 
     def __init__(self, template, app=None):
         self.name = template
-        self.template = _loader_for(app).load(template)
+        self.template = _load(_loader_for(app), template)
 
     def generate(self, *args, **kwargs):
         """An iterator of the rendered text, chunk by chunk."""
@@ -169,8 +184,40 @@ class UTemplateExtension:
         """``Template(name)`` loaded from this extension's folder."""
         tpl = Template.__new__(Template)
         tpl.name = name
-        tpl.template = self.loader.load(name)
+        tpl.template = _load(self.loader, name)
         return tpl
+
+
+def _load(loader, name):
+    if _compile_lock is None:
+        _forget_if_stale(loader, name)
+        return loader.load(name)
+    with _compile_lock:
+        _forget_if_stale(loader, name)
+        return loader.load(name)
+
+
+def _forget_if_stale(loader, name):
+    """``utemplate.recompile.Loader`` recompiles a template whose source is newer than its
+    compiled module, but the process keeps the old module imported: forget it (and its cached
+    bytecode), so that an edited template shows without a restart."""
+    if not hasattr(loader, 'compiled_path') or not hasattr(loader, 'pkg_path'):
+        return  # compiled.Loader: templates never change under it
+    module = loader.p + name.replace('.', '_')
+    if module not in sys.modules:
+        return
+    compiled = loader.pkg_path + loader.compiled_path(name)
+    try:
+        if _stat(loader.pkg_path + loader.dir + '/' + name)[8] <= _stat(compiled)[8]:
+            return
+    except OSError:
+        return
+    del sys.modules[module]
+    try:
+        from importlib.util import cache_from_source
+        _remove(cache_from_source(compiled))
+    except (ImportError, OSError, NotImplementedError, ValueError):
+        pass  # MicroPython caches no bytecode; CPython may not have written any
 
 
 def _loader_for(app):
