@@ -38,6 +38,19 @@ def make_app():
         finally:
             ended('echo', ws, how)
 
+    @app.route('/keepalive')
+    @with_websocket(ping_interval=0.1, ping_timeout=0.3)
+    async def keepalive(request, ws):
+        how = 'returned'
+        try:
+            async for message in ws:
+                await ws.send(message)
+        except BaseException as exc:
+            how = type(exc).__name__
+            raise
+        finally:
+            ended('keepalive', ws, how)
+
     @app.route('/small')
     @with_websocket(max_message_length=1000)
     async def small(request, ws):

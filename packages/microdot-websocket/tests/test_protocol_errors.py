@@ -258,3 +258,32 @@ def test_idle_websocket_outlives_the_read_timeout(live, raw_ws):
     time.sleep(live.app.read_timeout + 1)  # silent longer than the app's read_timeout
     ws.send(client_frame(TEXT, 'still here'))
     assert ws.frame() == (True, TEXT, b'still here')
+
+
+def test_keepalive_drops_a_peer_that_does_not_answer_pings(live, raw_ws):
+    live.app.state['ended'].clear()
+    ws = raw_ws('/keepalive')  # pings every 0.1 s, 0.3 s to answer
+    assert ws.frame() == (True, PING, b'')
+    assert ws.close_frame(answer=False) == (1011, 'keepalive ping timeout')
+    assert ws.at_eof(timeout=2)
+    assert wait_for(lambda: live.app.state['ended'])
+    assert live.app.state['ended'][-1]['close_code'] == 1011
+
+
+def test_keepalive_keeps_a_live_peer(live, raw_ws):
+    import time
+    ws = raw_ws('/keepalive')
+    deadline = time.monotonic() + 1  # about ten pings
+    pings = 0
+    while time.monotonic() < deadline:
+        fin, opcode, payload = ws.frame()
+        assert opcode == PING
+        pings += 1
+        ws.send(client_frame(PONG, payload))
+    assert pings >= 3
+    ws.send(client_frame(TEXT, 'alive'))
+    while True:
+        fin, opcode, payload = ws.frame()
+        if opcode != PING:
+            break
+    assert (opcode, payload) == (TEXT, b'alive')

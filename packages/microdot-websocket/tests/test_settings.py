@@ -89,3 +89,27 @@ def test_registry_finds_and_initialises_the_extension():
     ext = registry.initialize_extension(app, 'websocket', max_message_length=1234)
     assert isinstance(ext, WebSocketExtension)
     assert app.extensions['websocket'].max_message_length == 1234
+
+
+def test_unknown_option_fails_at_decoration():
+    with pytest.raises(TypeError):
+        with_websocket(max_mesage_length=10)(lambda request, ws: None)
+
+
+async def test_keepalive_settings_from_the_app():
+    app = Microdot()
+    WebSocketExtension(app, ping_interval=15, ping_timeout=3)
+
+    @app.route('/k')
+    @with_websocket
+    async def k(request, ws):
+        await ws.receive()
+        await ws.send('{} {}'.format(ws.ping_interval, ws.ping_timeout))
+
+    replies = []
+
+    def talk():
+        replies.append((yield 'x'))
+
+    await TestClient(app).websocket('/k', talk)
+    assert replies == ['15 3']

@@ -72,6 +72,10 @@ __all__ = ['WebSocket', 'WebSocketError', 'ConnectionClosed', 'WebSocketExtensio
 DEFAULT_MAX_MESSAGE_LENGTH = 16 * 1024 if sys.implementation.name == 'micropython' else 1024 * 1024
 #: default seconds to wait for the peer's answer to a close frame before dropping the connection
 DEFAULT_CLOSE_TIMEOUT = 5
+#: default seconds between keepalive pings (None: no keepalive pings)
+DEFAULT_PING_INTERVAL = None
+#: default seconds to wait for the pong that answers a keepalive ping
+DEFAULT_PING_TIMEOUT = 20
 
 CONT, TEXT, BINARY, CLOSE, PING, PONG = 0, 1, 2, 8, 9, 10
 
@@ -543,19 +547,23 @@ def check_handshake(request, subprotocols=None, allowed_origins=None, framed_by_
 class WebSocketExtension:
     """WebSocket settings for an app, kept in ``app.extensions['websocket']``.
 
-    ``WebSocketExtension(app, max_message_length=..., close_timeout=..., allowed_origins=...)`` or
-    ``ext = WebSocketExtension(...)`` then ``ext.initialize(app)``. Options left at -1 use the
-    defaults: 1 MiB per message (``None`` or ``0``: no limit, not advised), 5 seconds to wait for
-    the answer to a close frame, any ``Origin`` (``allowed_origins=None``). Each ``with_websocket``
-    or ``websocket_upgrade`` call may override them for its route."""
+    ``WebSocketExtension(app, max_message_length=..., close_timeout=..., allowed_origins=...,
+    ping_interval=..., ping_timeout=...)`` or ``ext = WebSocketExtension(...)`` then
+    ``ext.initialize(app)``. Options left at -1 use the defaults: 1 MiB per message (``None`` or
+    ``0``: no limit, not advised), 5 seconds to wait for the answer to a close frame, any ``Origin``
+    (``allowed_origins=None``), no keepalive pings (``ping_interval=None``; with one, a peer that
+    does not answer a ping within ``ping_timeout``, 20 s, is dropped with 1011). Each
+    ``with_websocket`` or ``websocket_upgrade`` call may override them for its route."""
 
     name = 'websocket'
 
     def __init__(self, app=None, max_message_length=_INHERIT, close_timeout=_INHERIT,
-                 allowed_origins=None):
+                 allowed_origins=None, ping_interval=_INHERIT, ping_timeout=_INHERIT):
         self.max_message_length = max_message_length
         self.close_timeout = close_timeout
         self.allowed_origins = allowed_origins
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
         if app is not None:
             self.initialize(app)
 
@@ -595,7 +603,8 @@ class WebSocket:
     read_size = 4096
 
     def __init__(self, request, max_message_length=_INHERIT, subprotocols=None,
-                 allowed_origins=_INHERIT, close_timeout=_INHERIT):
+                 allowed_origins=_INHERIT, close_timeout=_INHERIT, ping_interval=_INHERIT,
+                 ping_timeout=_INHERIT):
         self.request = request
         settings = _app_settings(request)
         self.max_message_length = self._option(
@@ -603,6 +612,10 @@ class WebSocket:
             self.__class__.max_message_length, DEFAULT_MAX_MESSAGE_LENGTH) or 0
         self.close_timeout = self._option(close_timeout, settings, 'close_timeout',
                                           _INHERIT, DEFAULT_CLOSE_TIMEOUT)
+        self.ping_interval = self._option(ping_interval, settings, 'ping_interval',
+                                          _INHERIT, DEFAULT_PING_INTERVAL)
+        self.ping_timeout = self._option(ping_timeout, settings, 'ping_timeout',
+                                         _INHERIT, DEFAULT_PING_TIMEOUT)
         if allowed_origins == _INHERIT:
             allowed_origins = settings.allowed_origins if settings is not None else None
         self.allowed_origins = allowed_origins
@@ -620,12 +633,21 @@ class WebSocket:
     @staticmethod
     def _option(value, settings, name, class_value, default):
         if value == _INHERIT and settings is not None:
-            value = getattr(settings, name)
+            value = getattr(settings, name, _INHERIT)
         if value == _INHERIT:
             value = class_value
-        if value is not None and value != 0 and value < 0:
+        if value is not None and value < 0:
             value = default
         return value
+
+    OPTIONS = ('max_message_length', 'subprotocols', 'allowed_origins', 'close_timeout',
+               'ping_interval', 'ping_timeout')
+
+    @classmethod
+    def check_options(cls, options):
+        for name in options:
+            if name not in cls.OPTIONS:
+                raise TypeError('unknown WebSocket option {!r}'.format(name))
 
     @property
     def closed(self):
@@ -662,9 +684,13 @@ class WebSocket:
         self._arrived = asyncio.Event()    # a message or the end of the connection
         self._room = asyncio.Event()       # the reader may queue another message
         self._done = asyncio.Event()       # the reader task has finished
+        self._pong = asyncio.Event()       # a pong arrived (keepalive)
         self._deadline = None
         self._state = _OPEN
         self._reader_task = asyncio.create_task(self._read_loop())
+        self._keepalive_task = None
+        if self.ping_interval:
+            self._keepalive_task = asyncio.create_task(self._keepalive())
 
     # -- application API --
 
@@ -824,7 +850,8 @@ class WebSocket:
                 elif opcode == CLOSE:
                     await self._peer_closed(payload)
                     break
-                # a pong needs no action: the frame itself proves the peer is alive
+                else:
+                    self._pong.set()  # any pong proves the peer alive (RFC 6455 5.5.3)
         except (OSError, EOFError, ConnectionClosed, asyncio.TimeoutError):
             pass  # the connection dropped, or the peer did not answer our close in time
         except Exception as exc:  # a bug here must not leave the handler waiting forever
@@ -833,6 +860,29 @@ class WebSocket:
                 await self._start_closing(INTERNAL_ERROR, '')
         finally:
             await self._end()
+
+    async def _keepalive(self):
+        """Ping every ``ping_interval`` seconds; a peer that does not answer within
+        ``ping_timeout`` is gone (a half-open TCP connection never says so): drop it with 1011."""
+        try:
+            while True:
+                await asyncio.sleep(self.ping_interval)
+                if self._state != _OPEN:
+                    return
+                self._pong.clear()
+                await self._write(encode_frame(PING, b''))
+                try:
+                    await asyncio.wait_for(self._pong.wait(), self.ping_timeout)
+                except asyncio.TimeoutError:
+                    if self._state == _OPEN:
+                        self._keepalive_task = None  # this task ends here; _end must not cancel it
+                        await self._start_closing(INTERNAL_ERROR, 'keepalive ping timeout')
+                        # the reader waits for a peer that will not speak again: stop it
+                        self._reader_task.cancel()
+                        await self._end()
+                    return
+        except (ConnectionClosed, OSError):
+            pass
 
     async def _fail(self, code, reason):
         """Fail the connection (RFC 6455 7.1.7): send our close frame, then only wait (a bounded
@@ -887,6 +937,9 @@ class WebSocket:
             return
         self._lost()
         self._done.set()
+        if self._keepalive_task is not None:
+            self._keepalive_task.cancel()
+            self._keepalive_task = None
         try:
             await self._writer.aclose()
         except Exception:
@@ -936,13 +989,13 @@ class WebSocket:
 
 # --- decorators ----------------------------------------------------------------------------------
 
-async def websocket_upgrade(request, subprotocols=None, max_message_length=_INHERIT,
-                            allowed_origins=_INHERIT, close_timeout=_INHERIT):
+async def websocket_upgrade(request, **options):
     """Upgrade ``request`` to a WebSocket and return it, for routes that check something first.
-    The route's return value is then ignored (the connection belongs to the WebSocket). Raises
-    HandshakeRefused (an HTTPException) when the request cannot be upgraded."""
-    ws = WebSocket(request, max_message_length=max_message_length, subprotocols=subprotocols,
-                   allowed_origins=allowed_origins, close_timeout=close_timeout)
+    ``options`` are those of ``WebSocket`` (``subprotocols``, ``max_message_length``,
+    ``allowed_origins``, ``close_timeout``, ``ping_interval``, ``ping_timeout``). The route's return
+    value is then ignored (the connection belongs to the WebSocket). Raises HandshakeRefused (an
+    HTTPException) when the request cannot be upgraded."""
+    ws = WebSocket(request, **options)
     await ws.handshake()
 
     def already_handled(req, res):
@@ -996,20 +1049,19 @@ async def _close_quietly(ws, code):
         pass
 
 
-def with_websocket(f=None, subprotocols=None, max_message_length=_INHERIT,
-                   allowed_origins=_INHERIT, close_timeout=_INHERIT):
+def with_websocket(f=None, **options):
     """Decorator for a WebSocket route ``async def handler(request, ws, **url_args)``.
 
-    Use it bare (``@with_websocket``) or with options: ``@with_websocket(subprotocols=['chat'],
-    max_message_length=64 * 1024, allowed_origins=['https://example.com'], close_timeout=2)``.
+    Use it bare (``@with_websocket``) or with the options of ``WebSocket``:
+    ``@with_websocket(subprotocols=['chat'], max_message_length=64 * 1024,
+    allowed_origins=['https://example.com'], close_timeout=2, ping_interval=20)``.
     """
     if f is None:
         def decorator(g):
-            return with_websocket(g, subprotocols, max_message_length, allowed_origins,
-                                  close_timeout)
+            return with_websocket(g, **options)
         return decorator
+    WebSocket.check_options(options)  # a typo fails at import time, not at the first request
 
     async def upgrade(request):
-        return await websocket_upgrade(request, subprotocols, max_message_length,
-                                       allowed_origins, close_timeout)
+        return await websocket_upgrade(request, **options)
     return websocket_wrapper(f, upgrade)

@@ -6,6 +6,8 @@ __version__: str
 MICRODOT_EXTENSION_API: int
 DEFAULT_MAX_MESSAGE_LENGTH: int
 DEFAULT_CLOSE_TIMEOUT: int
+DEFAULT_PING_INTERVAL: Optional[float]
+DEFAULT_PING_TIMEOUT: float
 
 CONT: int
 TEXT: int
@@ -71,9 +73,13 @@ class WebSocketExtension:
     max_message_length: Optional[int]
     close_timeout: Optional[float]
     allowed_origins: Optional[Iterable[Optional[str]]]
+    ping_interval: Optional[float]
+    ping_timeout: Optional[float]
     def __init__(self, app: Any = ..., max_message_length: Optional[int] = ...,
                  close_timeout: Optional[float] = ...,
-                 allowed_origins: Optional[Iterable[Optional[str]]] = ...) -> None: ...
+                 allowed_origins: Optional[Iterable[Optional[str]]] = ...,
+                 ping_interval: Optional[float] = ...,
+                 ping_timeout: Optional[float] = ...) -> None: ...
     def initialize(self, app: Any) -> WebSocketExtension: ...
 
 class WebSocket:
@@ -93,10 +99,16 @@ class WebSocket:
     origin: Optional[str]
     close_code: Optional[int]
     close_reason: str
+    ping_interval: Optional[float]
+    ping_timeout: Optional[float]
+    OPTIONS: Tuple[str, ...]
     def __init__(self, request: Request, max_message_length: Optional[int] = ...,
                  subprotocols: Optional[Sequence[str]] = ...,
                  allowed_origins: Optional[Iterable[Optional[str]]] = ...,
-                 close_timeout: Optional[float] = ...) -> None: ...
+                 close_timeout: Optional[float] = ..., ping_interval: Optional[float] = ...,
+                 ping_timeout: Optional[float] = ...) -> None: ...
+    @classmethod
+    def check_options(cls, options: dict) -> None: ...
     @property
     def closed(self) -> bool: ...
     async def handshake(self) -> None: ...
@@ -111,16 +123,19 @@ class WebSocket:
 
 Handler = Callable[..., Awaitable[Any]]
 
-async def websocket_upgrade(request: Request, subprotocols: Optional[Sequence[str]] = ...,
+async def websocket_upgrade(request: Request, *, subprotocols: Optional[Sequence[str]] = ...,
                             max_message_length: Optional[int] = ...,
                             allowed_origins: Optional[Iterable[Optional[str]]] = ...,
-                            close_timeout: Optional[float] = ...) -> WebSocket: ...
+                            close_timeout: Optional[float] = ...,
+                            ping_interval: Optional[float] = ...,
+                            ping_timeout: Optional[float] = ...) -> WebSocket: ...
 def websocket_wrapper(f: Handler,
                       upgrade_function: Callable[[Request], Awaitable[WebSocket]]) -> Handler: ...
 @overload
 def with_websocket(f: Handler) -> Handler: ...
 @overload
-def with_websocket(f: None = ..., subprotocols: Optional[Sequence[str]] = ...,
+def with_websocket(f: None = ..., *, subprotocols: Optional[Sequence[str]] = ...,
                    max_message_length: Optional[int] = ...,
                    allowed_origins: Optional[Iterable[Optional[str]]] = ...,
-                   close_timeout: Optional[float] = ...) -> Callable[[Handler], Handler]: ...
+                   close_timeout: Optional[float] = ..., ping_interval: Optional[float] = ...,
+                   ping_timeout: Optional[float] = ...) -> Callable[[Handler], Handler]: ...
