@@ -12,6 +12,7 @@ from .runtime import MICROPYTHON
 monotonic = getattr(time, 'monotonic', time.time)
 READ_SIZE = 2048 if MICROPYTHON else 65536
 CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
+_FRAMING_HEADERS = ('host', 'transfer-encoding', 'content-length', 'connection', 'expect')
 
 
 # --- the connection ------------------------------------------------------------------------------
@@ -317,22 +318,22 @@ async def read_request(app, conn, client_addr, scheme=None, first_byte_deadline=
         return None
     method, target, version, header_list = parse_head(head, app)
     headers = NoCaseDict()
-    framing_values = {'host': [], 'transfer-encoding': [], 'content-length': [], 'connection': []}
+    framing_values = {}  # every value of the headers that framing depends on
     for name, value in header_list:
-        headers[name] = value  # a repeated header: the last one wins, as in Microdot 2.x
-        values = framing_values.get(name.lower())
-        if values is not None:
-            values.append(value)  # every value of the headers framing depends on
-    hosts = len(framing_values['host'])
+        lname = name.lower()
+        headers.set_lowered(name, lname, value)  # repeated: the last one wins, as in 2.x
+        if lname in _FRAMING_HEADERS:
+            framing_values.setdefault(lname, []).append(value)
+    hosts = len(framing_values.get('host', ()))
     if hosts > 1 or (hosts == 0 and version == '1.1'):
         raise ProtocolError(400, 'Missing or repeated Host header')
     framing, length = request_body_framing(
-        version, framing_values['transfer-encoding'], framing_values['content-length'])
-    conn.keep_alive = wants_keep_alive(version, framing_values['connection'])
+        version, framing_values.get('transfer-encoding'), framing_values.get('content-length'))
+    conn.keep_alive = wants_keep_alive(version, framing_values.get('connection', ()))
     conn.expect_continue = False
-    expect = headers.get('Expect')
+    expect = framing_values.get('expect')
     if expect is not None:
-        if expect.lower() != '100-continue':
+        if expect[-1].lower() != '100-continue':
             raise ProtocolError(417, 'Expectation failed')
         conn.expect_continue = version == '1.1'
     body = b''

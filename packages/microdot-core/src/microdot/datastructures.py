@@ -52,6 +52,13 @@ class NoCaseDict(dict):
             self.keymap[lkey] = stored = key
         super().__setitem__(stored, value)
 
+    def set_lowered(self, key, lower_key, value):
+        """``self[key] = value`` for a caller that has ``key.lower()`` already (the parser)."""
+        stored = self.keymap.get(lower_key)
+        if stored is None:
+            self.keymap[lower_key] = stored = key
+        super().__setitem__(stored, value)
+
     def __getitem__(self, key):
         return super().__getitem__(self.keymap.get(key.lower(), key))
 

@@ -62,38 +62,38 @@ def reason_phrase(status_code):
 
 # --- request head --------------------------------------------------------------------------------
 
-# tchar of RFC 9110 5.6.2, as a set of byte values
-_TCHAR = set(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# tchar of RFC 9110 5.6.2
+_TCHAR = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def _is_token(data):
-    if not data:
+def _is_token(text):
+    if not text:
         return False
-    for c in data:
+    for c in text:
         if c not in _TCHAR:
             return False
     return True
 
 
-def _has_ctl(data):
-    # CTLs other than HTAB are not allowed in a field value or a request target
-    for c in data:
-        if c < 32 and c != 9 or c == 127:
+def _has_ctl(head):
+    # CTLs other than HTAB (and LF, the line end) are not allowed in a head; CR only before LF
+    for c in head.replace(b'\r\n', b'\n'):
+        if c < 32 and c != 9 and c != 10 or c == 127:
             return True
     return False
 
 
 try:  # the same checks as one regex each, where the regex engine can express them (CPython)
     import re
-    _TOKEN_RE = re.compile(b"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-    _CTL_RE = re.compile(b'[\x00-\x08\n-\x1f\x7f]')
-    _TOKEN_RE.fullmatch(b'x')
+    _TOKEN_RE = re.compile("[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+    _CTL_RE = re.compile(b'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)')
+    _TOKEN_RE.fullmatch('x')
 
-    def _is_token(data):  # noqa: F811
-        return _TOKEN_RE.fullmatch(data) is not None
+    def _is_token(text):  # noqa: F811
+        return _TOKEN_RE.fullmatch(text) is not None
 
-    def _has_ctl(data):  # noqa: F811
-        return _CTL_RE.search(data) is not None
+    def _has_ctl(head):  # noqa: F811
+        return _CTL_RE.search(head) is not None
 except (ImportError, ValueError, AttributeError):  # MicroPython: "regex too complex"
     pass
 
@@ -109,40 +109,33 @@ def find_head_end(buf, start=0):
     return i + 3
 
 
-def _decode(data, status=400):
-    try:
-        return data.decode()
-    except UnicodeError:
-        raise ProtocolError(status, 'Invalid UTF-8')
-
-
 def parse_request_line(line, max_line):
-    """``line`` (bytes, without its line end) -> ``(method, target, version)`` as str."""
+    """``line`` (str, without its line end) -> ``(method, target, version)``."""
     if len(line) > max_line:
         raise ProtocolError(414, 'Request line too long')
-    parts = line.split(b' ')
+    parts = line.split(' ')
     if len(parts) != 3:
         raise ProtocolError(400, 'Malformed request line')
     method, target, version = parts
     if not _is_token(method):
         raise ProtocolError(400, 'Malformed method')
-    if version not in (b'HTTP/1.1', b'HTTP/1.0'):
-        if version.startswith(b'HTTP/') and len(version) == 8 and version[5:6].isdigit() \
-                and version[6:7] == b'.' and version[7:8].isdigit():
+    if version != 'HTTP/1.1' and version != 'HTTP/1.0':
+        if version.startswith('HTTP/') and len(version) == 8 and version[5].isdigit() \
+                and version[6] == '.' and version[7].isdigit():
             raise ProtocolError(505, 'HTTP version not supported')
         raise ProtocolError(400, 'Malformed HTTP version')
-    if not target or _has_ctl(target) or b' ' in target or b'\t' in target:
+    if not target or '\t' in target:
         raise ProtocolError(400, 'Malformed request target')
-    if target[0:1] != b'/':
-        if target == b'*' and method == b'OPTIONS':
+    if target[0] != '/':
+        if target == '*' and method == 'OPTIONS':
             pass
-        elif target.startswith(b'http://') or target.startswith(b'https://'):
+        elif target.startswith('http://') or target.startswith('https://'):
             # absolute-form (RFC 9112 3.2.2): keep the path and query, the Host header decides
-            slash = target.find(b'/', target.find(b'//') + 2)
-            target = target[slash:] if slash > 0 else b'/'
+            slash = target.find('/', target.find('//') + 2)
+            target = target[slash:] if slash > 0 else '/'
         else:
             raise ProtocolError(400, 'Malformed request target')
-    return _decode(method), _decode(target), _decode(version[5:])
+    return method, target, version[5:]
 
 
 def parse_head(head, limits):
@@ -153,22 +146,27 @@ def parse_head(head, limits):
     Returns ``(method, target, version, headers)`` where headers is a list of ``(name, value)`` str
     pairs in arrival order. Raises ProtocolError.
     """
-    lines = head.split(b'\n')
-    # strip the CR of each CRLF; a CR anywhere else is refused below
+    if _has_ctl(head):
+        raise ProtocolError(400, 'Invalid character in request head')
+    try:
+        text = head.decode()
+    except UnicodeError:
+        raise ProtocolError(400, 'Invalid UTF-8 in request head')
+    lines = text.split('\n')
     n = 0
-    while n < len(lines) and lines[n] in (b'', b'\r'):
+    while n < len(lines) and (lines[n] == '' or lines[n] == '\r'):
         n += 1  # empty lines before the request line
     if n >= len(lines):
         raise ProtocolError(400, 'Empty request')
     line = lines[n]
-    if line.endswith(b'\r'):
+    if line.endswith('\r'):
         line = line[:-1]
     method, target, version = parse_request_line(line, limits.max_request_line)
     headers = []
     max_line = limits.max_header_line
     max_headers = limits.max_headers
     for line in lines[n + 1:]:
-        if line.endswith(b'\r'):
+        if line.endswith('\r'):
             line = line[:-1]
         if not line:
             break
@@ -176,19 +174,12 @@ def parse_head(head, limits):
             raise ProtocolError(431, 'Header line too long')
         if len(headers) >= max_headers:
             raise ProtocolError(431, 'Too many headers')
-        first = line[0]
-        if first == 32 or first == 9:
+        if line[0] == ' ' or line[0] == '\t':
             raise ProtocolError(400, 'Folded header line')
-        colon = line.find(b':')
-        if colon <= 0:
+        name, colon, value = line.partition(':')
+        if not colon or not _is_token(name):
             raise ProtocolError(400, 'Malformed header line')
-        name = line[:colon]
-        if not _is_token(name):
-            raise ProtocolError(400, 'Malformed header name')
-        value = line[colon + 1:].strip(b' \t')
-        if _has_ctl(value):
-            raise ProtocolError(400, 'Invalid character in header value')
-        headers.append((_decode(name), _decode(value)))
+        headers.append((name, value.strip(' \t')))
     return method, target, version, headers
 
 

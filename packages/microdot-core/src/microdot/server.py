@@ -136,7 +136,12 @@ class HTTPServer:
                 kwargs['start_serving'] = False
         elif not start_serving:
             raise ValueError('start_serving must be True')
-        self.server = await asyncio.start_server(self.handle, host, port, **kwargs)
+        if MICROPYTHON:
+            self.server = await asyncio.start_server(self.handle, host, port, **kwargs)
+        else:  # the stream pair straight on the transport: no asyncio streams in between
+            from .transport import TransportStream
+            self.server = await asyncio.get_running_loop().create_server(
+                lambda: TransportStream(self), host, port, **kwargs)
         app.server = self.server
         app.http_server = self
         reaper = asyncio.create_task(self._reap())
