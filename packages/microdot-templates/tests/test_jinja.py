@@ -69,7 +69,7 @@ def test_missing_template_raises_jinja_error(project):
         Template('nope.html')
 
 
-# --- autoescaping ----------------------------------------------------------------------------------
+# --- autoescaping ---------------------------------------------------------------------------------
 
 async def test_html_templates_are_autoescaped_by_default(project):
     project.write('templates/page.html', '<p>{{ name }}</p><p>{{ trusted|safe }}</p>')
@@ -159,7 +159,7 @@ def test_async_template_streams_before_it_is_finished(project):
     assert got == 'start|1|2|3|4|end'
 
 
-# --- a folder per app ------------------------------------------------------------------------------
+# --- a folder per app -----------------------------------------------------------------------------
 
 async def test_two_apps_two_folders_and_the_class_default(project):
     project.write('shop/index.html', 'shop {{ n }}')

@@ -1,6 +1,5 @@
 """microdot.utemplate: the seed's examples, streaming, async, escaping, per-app folders."""
 import os
-import sys
 import time
 
 import httpx
@@ -14,7 +13,7 @@ from microdot.utemplate import Template, UTemplateExtension, escape
 import wire
 
 try:
-    from utemplate import recompile  # noqa: F401
+    import utemplate.recompile  # noqa: F401
 except ImportError:  # the engine is part of what these tests test: never skip them silently
     pytest.fail('the uTemplate engine is not installed: python -m microdot.utemplate install',
                 pytrace=False)
@@ -227,7 +226,7 @@ async def test_utemplate_does_not_escape_but_escape_does(project):
     assert Template('raw.html').render('<b>') == '<p><b></p>\n'  # the documented rule
 
 
-# --- a folder per app ------------------------------------------------------------------------------
+# --- a folder per app -----------------------------------------------------------------------------
 
 async def test_two_apps_two_folders_and_the_class_default(project):
     project.write('shop/templates/index.html', '{% args n %}shop {{ n }}\n')

@@ -243,6 +243,5 @@ def escape(value):
 
 if __name__ == '__main__':
     # python -m microdot.utemplate install [--target DIR]: CPython only, see utemplate_installer
-    import sys
     from microdot.utemplate_installer import main
     sys.exit(main(sys.argv[1:]))

@@ -73,7 +73,7 @@ def default_cache_dir():
     return base
 
 
-# --- fetching and checking the sdist --------------------------------------------------------------
+# --- fetching and checking the sdist -------------------------------------------------------------
 
 def _http_get(url):
     from urllib.request import Request, urlopen
@@ -166,7 +166,7 @@ def _check_modules(modules):
                 name, VERSION))
 
 
-# --- CPython: a wheel built from the sdist's files, installed by pip --------------------------------
+# --- CPython: a wheel built from the sdist's files, installed by pip ------------------------------
 
 def _record_hash(data):
     digest = hashlib.sha256(data).digest()
@@ -253,7 +253,7 @@ def install(python=None, cache_dir=None, offline=False, force=False, log=print):
     return wheel
 
 
-# --- MicroPython (or any folder): the modules copied as mip would lay them out ---------------------
+# --- MicroPython (or any folder): the modules copied as mip would lay them out --------------------
 
 def _installed_modules():
     """The modules of an installed utemplate, if it is the checked one; else None."""
@@ -339,7 +339,7 @@ def _file_sha256(path):
         return None
 
 
-# --- command line ----------------------------------------------------------------------------------
+# --- command line ---------------------------------------------------------------------------------
 
 def main(argv=None):
     import argparse
