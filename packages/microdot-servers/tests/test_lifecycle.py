@@ -1,4 +1,5 @@
 """Start-up, shut-down, lifespan, mounting under a prefix and app.shutdown(), per server."""
+import socket
 import time
 
 import httpx
@@ -10,10 +11,11 @@ from conftest import make_env, start_server
 CLEAN_EXIT = (0, -15)
 
 
-@pytest.mark.parametrize('runtime', ['uvicorn', 'gunicorn'])
-def test_shutdown_handlers_run_when_server_stops(runtime, data_file, tmp_path):
+@pytest.mark.parametrize('runtime,args', [('uvicorn', ()), ('gunicorn', ()),
+                                          ('gunicorn', ('--worker-class', 'sync'))])
+def test_shutdown_handlers_run_when_server_stops(runtime, args, data_file, tmp_path):
     marker = tmp_path / 'shutdown.txt'
-    srv = start_server(runtime, data_file,
+    srv = start_server(runtime, data_file, extra_args=args,
                        env=make_env(data_file, SERVERS_TEST_SHUTDOWN_FILE=str(marker)))
     try:
         worker_pid = httpx.get(srv.url + '/pid').text
@@ -92,6 +94,18 @@ def test_gunicorn_worker_variants(args, data_file):
         assert httpx.post(srv.url + '/echo', content=b'z' * 5000).json()['size'] == 5000
         with httpx.stream('GET', srv.url + '/stream/3') as res:
             assert list(res.iter_lines()) == ['chunk 1', 'chunk 2', 'chunk 3']
+        if '--preload' in args:
+            return  # two workers: /state may come from the other one
+        # a client leaving an idle stream frees the worker (the sync worker has only this one)
+        with socket.create_connection((srv.host, srv.port), timeout=5) as s:
+            s.sendall(b'GET /idle/variant HTTP/1.1\r\nHost: x\r\n\r\n')
+            data = b''
+            while b'first' not in data:
+                data += s.recv(4096)
+        deadline = time.monotonic() + 10
+        while 'variant' not in httpx.get(srv.url + '/state', timeout=10).json()['cleaned']:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
     finally:
         assert srv.stop() in CLEAN_EXIT
 

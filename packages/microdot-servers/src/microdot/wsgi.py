@@ -51,27 +51,37 @@ def __getattr__(name):
 # --- the event loop ----------------------------------------------------------------------------
 
 class LoopThread:
-    """One asyncio event loop running forever in a daemon thread of this process.
+    """The asyncio event loop of this process, in one of two modes:
+
+    * threaded (the default, and for any multithreaded server such as gunicorn's ``gthread``):
+      the loop runs forever in a daemon thread, and the server's threads hand it coroutines;
+    * driven (for a server that calls the app from one thread only, ``wsgi.multithread`` false,
+      such as gunicorn's ``sync`` worker): the calling thread runs the loop while it serves a
+      request, which saves a thread switch per request; the loop is idle between requests.
 
     Started on first use and again after a fork (gunicorn loads the app in the arbiter with
-    ``--preload`` and forks workers: a thread does not survive a fork).
+    ``--preload`` and forks workers: neither a thread nor a loop's selector survives a fork).
     """
 
     def __init__(self):
         self.loop = None
         self.pid = None
+        self.threaded = True
         self._lock = threading.Lock()
 
-    def get_loop(self):
+    def get_loop(self, threaded=None):
+        """The loop, started if needed; ``threaded`` chooses the mode when it starts."""
         if self.pid != os.getpid():
             with self._lock:
                 if self.pid != os.getpid():
+                    self.threaded = True if threaded is None else bool(threaded)
                     loop = asyncio.new_event_loop()
-                    ready = threading.Event()
-                    thread = threading.Thread(target=self._run, args=(loop, ready),
-                                              name='microdot-wsgi-loop', daemon=True)
-                    thread.start()
-                    ready.wait()
+                    if self.threaded:
+                        ready = threading.Event()
+                        thread = threading.Thread(target=self._run, args=(loop, ready),
+                                                  name='microdot-wsgi-loop', daemon=True)
+                        thread.start()
+                        ready.wait()
                     self.loop = loop
                     self.pid = os.getpid()
         return self.loop
@@ -85,11 +95,13 @@ class LoopThread:
     def run(self, coro):
         """Run a coroutine on the loop and wait for its result (from any other thread).
 
-        What ``asyncio.run_coroutine_threadsafe(coro, loop).result()`` does, with a plain lock
-        as the signal instead of a concurrent Future: this hop happens on every request, and
-        the lighter primitive makes it about a third cheaper.
+        Threaded: what ``asyncio.run_coroutine_threadsafe(coro, loop).result()`` does, with a
+        plain lock as the signal instead of a concurrent Future: this hop happens on every
+        request, and the lighter primitive makes it about a third cheaper.
         """
         loop = self.get_loop()
+        if not self.threaded:
+            return loop.run_until_complete(coro)
         done = threading.Lock()
         done.acquire()
         box = []
@@ -116,7 +128,8 @@ class LoopThread:
 
     def stop(self):
         if self.loop is not None and self.pid == os.getpid():
-            self.loop.call_soon_threadsafe(self.loop.stop)
+            if self.threaded:
+                self.loop.call_soon_threadsafe(self.loop.stop)
             self.pid = None
 
 
@@ -270,7 +283,8 @@ class WSGI:
 
     # -- lifecycle --
 
-    def _ensure_started(self):
+    def _ensure_started(self, environ):
+        self.loop_thread.get_loop(threaded=environ.get('wsgi.multithread', True))
         with self._start_lock:
             if self._started_pid != os.getpid():
                 self.loop_thread.run(self.app.run_startup_handlers())
@@ -313,7 +327,7 @@ class WSGI:
         if self._started_pid != os.getpid():
             self.under_gunicorn = 'gunicorn.socket' in environ
             try:
-                self._ensure_started()
+                self._ensure_started(environ)
             except Exception as exc:
                 # the app cannot serve yet: answer 500 and try the start-up again next time
                 print_exception(exc)
