@@ -11,10 +11,11 @@ Two ways to use it, the first as in Microdot 2.x::
     app = Microdot()
     wsgi_app = WSGI(app)
 
-Handlers stay async. Each worker process runs one asyncio event loop in a daemon thread; the
-server's threads (one with gunicorn's ``sync`` worker, several with ``gthread``) hand each request
-to that loop and wait for it, so concurrent requests never share a loop unsafely and app-wide
-asyncio objects (locks, queues, background tasks) keep working between requests.
+Handlers stay async. Each worker process has one asyncio event loop. Under a multithreaded
+server (gunicorn's ``gthread``) it runs in a daemon thread and the server's threads hand each
+request to it and wait, so concurrent requests never share a loop unsafely and app-wide asyncio
+objects (locks, queues, background tasks) keep working between requests. Under a single-threaded
+server (``sync`` worker) the worker's thread runs the loop itself while it serves a request.
 
 WebSocket needs the raw connection: under gunicorn a WebSocket request gets ``request.sock`` as a
 ``(reader, writer)`` stream pair on a dup of ``gunicorn.socket``, so ``microdot.websocket`` speaks
