@@ -513,3 +513,52 @@ def test_no_100_continue_after_the_final_head():
         status, headers, body, _ = read_response(s)
         assert status == 200 and body == b'z' * 4000
         assert headers['connection'] == 'close'
+
+
+def test_idle_async_stream_ends_when_the_client_leaves():
+    app = make_app()
+    state = {'finally': False, 'chunks': 0}
+
+    @app.route('/forever')
+    async def forever(req):
+        async def gen():  # an async generator body: its aclose() must be awaited
+            try:
+                yield 'first\n'
+                while True:
+                    await asyncio.sleep(30)  # idle: nothing written that could fail
+                    yield 'never\n'
+            finally:
+                state['finally'] = True
+        return gen()
+
+    with LiveServer(app) as server:
+        with connect(server) as s:
+            s.sendall(b'GET /forever HTTP/1.1\r\nHost: x\r\n\r\n')
+            data = b''
+            while b'first' not in data:
+                data += s.recv(1000)
+        deadline = time.monotonic() + 2
+        while not state['finally'] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert state['finally']  # cancelled at once, not at the next write in 30 s
+
+
+def test_shutdown_does_not_wait_for_taken_over_connections():
+    app = make_app()
+
+    @app.route('/takeover')
+    async def takeover(req):
+        reader, writer = req.sock
+        writer.read_timeout = 0  # a long-lived takeover (e.g. an idle WebSocket)
+        await writer.awrite(b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n')
+        await reader.read(1)  # waits forever for the client
+        return Response.already_handled
+
+    server = LiveServer(app).start()
+    s = connect(server)
+    s.sendall(b'GET /takeover HTTP/1.1\r\nHost: x\r\n\r\n')
+    assert s.recv(100).startswith(b'HTTP/1.1 200')
+    start = time.monotonic()
+    server.stop()
+    assert time.monotonic() - start < 3
+    s.close()

@@ -2,6 +2,7 @@
 stream, URL encoding."""
 import io
 
+
 def urlencode(s):
     """Percent-encode a query-string component (space becomes ``+``)."""
     out = []

@@ -1,7 +1,7 @@
 """The HTTP response, and the helpers that build common ones."""
 from .datastructures import NoCaseDict
 from .http11 import HTTPException, format_http_date, response_head
-from .runtime import iscoroutine, json
+from .runtime import is_awaitable, iscoroutine, json
 
 
 class _BodyIter:
@@ -46,7 +46,7 @@ class _BodyIter:
         close = getattr(self.body, 'aclose', None) or getattr(self.body, 'close', None)
         if close is not None:
             ret = close()
-            if iscoroutine(ret):
+            if is_awaitable(ret):
                 await ret
 
 

@@ -66,15 +66,29 @@ def mro(cls):
     return order
 
 
+if MICROPYTHON:
+    def _generator_function():
+        yield
+
+    # async def and generator functions share one type there, plain functions have another
+    _GENERATOR_FUNCTION = type(_generator_function)
+    _FUNCTION = type(mro)
+
+
 def _is_async_callable(f):
-    if iscoroutinefunction is None:
-        return None  # unknown on MicroPython: call and look at the result
+    """True, False, or None when it cannot be told before calling (MicroPython bound methods)."""
+    if iscoroutinefunction is None:  # MicroPython
+        if isinstance(f, _GENERATOR_FUNCTION):
+            return True
+        if isinstance(f, _FUNCTION):
+            return False  # a plain def: what it returns (even a generator) is the result
+        return None
     while _partial is not None and isinstance(f, _partial):
         f = f.func
     return iscoroutinefunction(f) or iscoroutinefunction(getattr(f, '__call__', None))
 
 
-_async_handlers = {}  # handler -> whether it is async; handlers are few and live for the app
+_async_handlers = {}  # handler -> whether it is async (bounded: per-request closures come and go)
 
 
 async def invoke_handler(handler, *args, **kwargs):
@@ -84,11 +98,14 @@ async def invoke_handler(handler, *args, **kwargs):
         is_async = _async_handlers[handler]
     except (KeyError, TypeError):
         is_async = _is_async_callable(handler)
-        try:
-            _async_handlers[handler] = is_async
-        except TypeError:
-            pass  # unhashable callable
+        if len(_async_handlers) < 512:
+            try:
+                _async_handlers[handler] = is_async
+            except TypeError:
+                pass  # unhashable callable
     if is_async is False:
+        if MICROPYTHON:
+            return handler(*args, **kwargs)
         if kwargs:
             ret = await asyncio.get_running_loop().run_in_executor(
                 None, lambda: handler(*args, **kwargs))
@@ -99,3 +116,8 @@ async def invoke_handler(handler, *args, **kwargs):
     if iscoroutine(ret):
         ret = await ret
     return ret
+
+
+def is_awaitable(obj):
+    """Whether ``obj`` must be awaited (coroutines, async generators' ``aclose()``, futures)."""
+    return iscoroutine(obj) or hasattr(obj, '__await__')

@@ -8,109 +8,26 @@ has passed. Cancelling is the one mechanism that wakes a pending read on MicroPy
 import asyncio
 
 from .connection import Connection, monotonic, read_request
-from .http11 import HTTPException, response_head
+from .http11 import HTTPException
 from .response import Response
+from .response_writer import error_bytes, write_response
 from .runtime import MICROPYTHON, MUTED_SOCKET_ERRORS, log, print_exception
 
 DISCARD_LIMIT = 64 * 1024  # unread request body we skip to keep a connection; more closes it
 
 
-# --- responses -----------------------------------------------------------------------------------
-
-def error_bytes(status_code, text, close=True):
-    """A small plain-text response for protocol-level refusals."""
-    body = text.encode()
-    items = [('Content-Type', 'text/plain; charset=UTF-8'), ('Content-Length', str(len(body)))]
-    if close:
-        items.append(('Connection', 'close'))
-    return response_head('1.1', status_code, None, items) + body
-
-
-async def write_response(conn, req, res, keep_alive):
-    """Write ``res`` to the client; returns whether the connection can serve another request."""
-    res.complete()
-    if conn.expect_continue:
-        # the body was announced but never asked for: no 1xx may follow the final head, and the
-        # client may or may not send the body now, so the connection cannot be reused
-        conn.expect_continue = False
-        keep_alive = False
-    status = res.status_code
-    headers = res.headers
-    body = res.body
-    no_body = req.method == 'HEAD' or status in (204, 304) or status < 200
-    streaming = not isinstance(body, bytes) and body is not None
-    chunked = False
-    declared = None
-    extra = []
-    if status == 204 or status < 200:
-        headers.pop('Content-Length', None)
-    elif body is None:
-        if 'Content-Length' not in headers:
-            extra.append(('Content-Length', '0'))
-    elif streaming and not no_body:
-        declared = headers.get('Content-Length')
-        if declared is not None:
-            declared = int(declared)
-        elif req.http_version == '1.1':
-            chunked = True
-            extra.append(('Transfer-Encoding', 'chunked'))
-        else:
-            keep_alive = False  # an HTTP/1.0 client reads this body until the connection closes
-    if headers.get('Connection', '').lower() == 'close':
-        keep_alive = False
-    elif not keep_alive:
-        extra.append(('Connection', 'close'))
-    elif req.http_version == '1.0':
-        extra.append(('Connection', 'keep-alive'))
-    items = list(headers.items())
-    if extra:
-        items.extend(extra)
-    head = response_head('1.1', status, res.reason, items)
-    if not streaming:
-        conn.write(head if no_body or not body else head + body)
-        await conn.drain()
-        return keep_alive
-    it = res.body_iter()
-    try:
-        conn.write(head)
-        if no_body:
-            await conn.drain()
-            return keep_alive
-        sent = 0
-        while True:
-            try:
-                chunk = await it.__anext__()
-            except StopAsyncIteration:
-                break
-            except Exception as exc:  # the handler's stream failed: the response cannot be mended
-                log('streamed response of {} {} failed: {!r}'.format(req.method, req.path, exc))
-                print_exception(exc)
-                return False
-            if isinstance(chunk, str):
-                chunk = chunk.encode()
-            if not chunk:
-                continue
-            sent += len(chunk)
-            if chunked:
-                conn.write('{:x}\r\n'.format(len(chunk)).encode())
-                conn.write(chunk)
-                conn.write(b'\r\n')
-            else:
-                conn.write(chunk)
-            await conn.drain()
-        if chunked:
-            conn.write(b'0\r\n\r\n')
-            await conn.drain()
-        if declared is not None and sent != declared:
-            log('{} {}: body of {} bytes, Content-Length {}'.format(
-                req.method, req.path, sent, declared))
-            return False
-        return keep_alive
-    finally:
-        await it.aclose()
-
-
 # --- the server ----------------------------------------------------------------------------------
+
+def peer_address(peer):
+    """``(host, port)`` of the client; MicroPython gives a raw sockaddr (bytes) instead."""
+    if isinstance(peer, (bytes, bytearray)) and len(peer) >= 8:
+        port = peer[2] << 8 | peer[3]
+        if peer[0] == 2:  # AF_INET
+            return '.'.join(str(b) for b in peer[4:8]), port
+        if len(peer) >= 24:  # AF_INET6
+            return ':'.join('{:x}'.format(peer[i] << 8 | peer[i + 1]) for i in range(8, 24, 2)), port
+    return peer
+
 
 class HTTPServer:
     """Serves one app on one listening socket."""
@@ -190,8 +107,10 @@ class HTTPServer:
         deadline = monotonic() + app.shutdown_timeout
         while self.connections:
             for conn in list(self.connections):
-                if conn.idle and conn.task is not None:
-                    conn.task.cancel()  # waiting for a request that will not be served
+                if (conn.idle or conn.read_timeout == 0) and conn.task is not None:
+                    # waiting for a request that will not be served, or taken over for good
+                    # (an idle WebSocket): nothing is gained by waiting for them
+                    conn.task.cancel()
             if monotonic() > deadline:
                 break
             await asyncio.sleep(0.02)
@@ -234,7 +153,7 @@ class HTTPServer:
             await conn.aclose()
             return
         self.connections.add(conn)
-        client_addr = conn.get_extra_info('peername')
+        client_addr = peer_address(conn.get_extra_info('peername'))
         try:
             await self._serve_requests(conn, client_addr)
         except asyncio.CancelledError:

@@ -19,6 +19,7 @@ class TransportStream(asyncio.Protocol):
         self.write_waiter = None
         self.writing_paused = False
         self.reading_paused = False
+        self.closed = None
 
     # -- protocol callbacks --
 
@@ -37,11 +38,13 @@ class TransportStream(asyncio.Protocol):
     def eof_received(self):
         self.eof = True
         self._wake_reader()
+        self._set_closed()
         return True  # a half-closed client still gets its response
 
     def connection_lost(self, exc):
         self.eof = self.lost = True
         self._wake_reader()
+        self._set_closed()
         waiter = self.write_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(ConnectionResetError('Connection lost'))
@@ -54,6 +57,18 @@ class TransportStream(asyncio.Protocol):
         waiter = self.write_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def closed_future(self):
+        """A future done once the client has ended its side of the connection."""
+        if self.closed is None:
+            self.closed = asyncio.get_running_loop().create_future()
+            if self.eof:
+                self.closed.set_result(None)
+        return self.closed
+
+    def _set_closed(self):
+        if self.closed is not None and not self.closed.done():
+            self.closed.set_result(None)
 
     def _wake_reader(self):
         waiter = self.read_waiter
