@@ -310,6 +310,9 @@ class _PrefixedBody(_Body):
         return await self.rest.read(n)
 
 
+_NO_BODY = _LengthBody(None, 0)  # shared by every request without a body: it reads nothing
+
+
 async def read_request(app, conn, client_addr, scheme=None, first_byte_deadline=None):
     """Read and frame the next request on ``conn``: a Request, or None when the client closed.
     Raises HTTPException (ProtocolError) for a request that must be refused."""
@@ -346,14 +349,14 @@ async def read_request(app, conn, client_addr, scheme=None, first_byte_deadline=
         else:
             reader = stream = _PrefixedBody(data, reader)
     else:
-        reader = _LengthBody(conn, length)
+        reader = _LengthBody(conn, length) if length else _NO_BODY
         if length > app.max_content_length:
             conn.keep_alive = False  # refused with 413 below; the body is never read
             conn.expect_continue = False
             stream = reader
-        elif length <= app.max_body_length:
-            body = await reader.readexactly(length) if length else b''
-        else:
+        elif length and length <= app.max_body_length:
+            body = await reader.readexactly(length)
+        elif length:
             stream = reader
     conn.body = reader
     req = Request(app, client_addr, method, target, version, headers, body=body, stream=stream,
