@@ -303,3 +303,20 @@ async def test_options_handler_none_like_2x():
     assert res.status_code == 405
     assert res.headers['Access-Control-Allow-Origin'] == EXAMPLE
     assert 'Access-Control-Allow-Methods' not in res.headers
+
+
+async def test_payload_too_large_carries_the_headers():
+    """413 (app.max_content_length) comes from dispatch, so it goes through after_error hooks.
+    (Protocol errors the server answers before dispatch, such as 431, have no request to ask.)"""
+    app = Microdot()
+    app.max_content_length = 10
+    CORS(app, allowed_origins=[EXAMPLE])
+
+    @app.post('/upload')
+    def upload(request):
+        return 'ok'
+
+    res = await TestClient(app).post('/upload', headers={'Origin': EXAMPLE}, body=b'x' * 100)
+    assert res.status_code == 413
+    assert res.headers['Access-Control-Allow-Origin'] == EXAMPLE
+    assert res.headers['Vary'] == 'Origin'
