@@ -243,3 +243,16 @@ def test_upgrade_request_answered_with_plain_http(server):
         assert res.status_code == 200
         assert res.content == b'u' * (32 * 1024 * 1024)
         assert client.get(server.url + '/').text == 'hello'
+
+
+def test_header_injection_is_refused(server):
+    res = httpx.get(server.url + '/header/bad')
+    assert res.status_code == 500
+    assert 'injected' not in res.headers
+    assert b'Traceback' not in res.content
+
+
+def test_non_ascii_header_is_utf8_as_on_the_builtin_server(server):
+    res = httpx.get(server.url + '/header/utf8')
+    raw = dict(res.headers.raw)
+    assert raw[b'x-name' if b'x-name' in raw else b'X-Name'] == 'caf\u00e9 \u2603'.encode()

@@ -5,7 +5,7 @@ import errno
 import os
 import signal
 
-from microdot.microdot import HTTPException
+from microdot.microdot import HTTPException, Response, print_exception
 
 __version__ = '0.1.0'
 
@@ -47,17 +47,32 @@ def complete_response(res):
 
 def response_header_pairs(res, drop_hop_by_hop=False):
     """``(name, value)`` str pairs of a completed Response; a list value (Set-Cookie) gives one
-    pair per item."""
+    pair per item. A CR, LF or NUL in a name or value raises ValueError (header injection)."""
     pairs = []
     for name, value in res.headers.items():
         if drop_hop_by_hop and name.lower() in HOP_BY_HOP:
             continue
-        if isinstance(value, list):
-            for v in value:
-                pairs.append((name, str(v)))
-        else:
-            pairs.append((name, str(value)))
+        for v in (value if isinstance(value, list) else (value,)):
+            v = str(v)
+            for text in (name, v):
+                if '\r' in text or '\n' in text or '\0' in text:
+                    raise ValueError('invalid response header {!r}'.format(name))
+            pairs.append((name, v))
     return pairs
+
+
+def prepare_response(res, drop_hop_by_hop=False):
+    """Complete ``res`` for sending: ``(response, header pairs)``. A response whose headers
+    cannot be sent (header injection) is logged and replaced by a plain 500, as the built-in
+    server refuses to write it."""
+    complete_response(res)
+    try:
+        return res, response_header_pairs(res, drop_hop_by_hop)
+    except ValueError as exc:
+        print_exception(exc)
+    res = Response('Internal server error', 500)
+    complete_response(res)
+    return res, response_header_pairs(res, drop_hop_by_hop)
 
 
 def split_mount(path, mount):

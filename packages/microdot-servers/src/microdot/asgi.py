@@ -21,8 +21,8 @@ from microdot import (AsyncBytesIO, Request, Response, URLPattern, abort,  # noq
                       iscoroutine, redirect, send_file)
 from microdot.microdot import Microdot as BaseMicrodot, NoCaseDict, print_exception
 from microdot._server_common import (BodyStream, __version__, client_gone_error,  # noqa: F401
-                                     complete_response, response_header_pairs, signal_shutdown,
-                                     split_mount, to_bytes, websocket_attribute)
+                                     prepare_response, signal_shutdown, split_mount, to_bytes,
+                                     websocket_attribute)
 
 MICRODOT_EXTENSION_API = 1
 
@@ -281,9 +281,8 @@ class ASGI:
         await self.send_response(res, receive, send)
 
     async def send_response(self, res, receive, send):
-        complete_response(res)
-        headers = [(name.lower().encode('latin-1'), value.encode('latin-1'))
-                   for name, value in response_header_pairs(res)]
+        res, pairs = prepare_response(res)
+        headers = [(name.lower().encode(), value.encode()) for name, value in pairs]
         await send({'type': 'http.response.start', 'status': res.status_code,
                     'headers': headers})
         body = res.body
@@ -467,11 +466,10 @@ async def _refuse_websocket(scope, channel, res):
             'websocket.http.response' not in (scope.get('extensions') or {}):
         await channel._send({'type': 'websocket.close', 'code': 1008})
         return
-    res.complete()
+    res, pairs = prepare_response(res)
     body = res.body if isinstance(res.body, bytes) else b''
-    headers = [(name.lower().encode('latin-1'), value.encode('latin-1'))
-               for name, value in response_header_pairs(res)
-               if name.lower() != 'content-length']
+    headers = [(name.lower().encode(), value.encode())
+               for name, value in pairs if name.lower() != 'content-length']
     headers.append((b'content-length', str(len(body)).encode()))
     await channel._send({'type': 'websocket.http.response.start', 'status': res.status_code,
                          'headers': headers})

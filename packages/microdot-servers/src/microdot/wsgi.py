@@ -34,9 +34,8 @@ from microdot import (AsyncBytesIO, Request, Response, URLPattern, abort,  # noq
                       iscoroutine, redirect, send_file)
 from microdot.http11 import reason_phrase
 from microdot.microdot import Microdot as BaseMicrodot, NoCaseDict, print_exception
-from microdot._server_common import (BodyStream, __version__, complete_response,  # noqa: F401
-                                     response_header_pairs, signal_shutdown, to_bytes,
-                                     websocket_attribute)
+from microdot._server_common import (BodyStream, __version__, prepare_response,  # noqa: F401
+                                     signal_shutdown, to_bytes, websocket_attribute)
 
 MICRODOT_EXTENSION_API = 1
 
@@ -400,11 +399,12 @@ class WSGI:
             await writer.aclose()
 
     def _respond(self, environ, start_response, res):
-        complete_response(res)
+        res, pairs = prepare_response(res, drop_hop_by_hop=True)
         status = res.status_code
         reason = res.reason or reason_phrase(status) or 'Unknown'
-        start_response('{} {}'.format(status, reason),
-                       response_header_pairs(res, drop_hop_by_hop=True))
+        # PEP 3333 strings carry bytes as latin-1: send UTF-8, as the built-in server does
+        start_response('{} {}'.format(status, _native(reason)),
+                       [(name, _native(value)) for name, value in pairs])
         body = res.body
         if res.is_head or body is None or isinstance(body, bytes):
             if res.is_head and body is not None and not isinstance(body, bytes):
@@ -463,6 +463,10 @@ def _register_exit(f, *args):
         register(f, *args)
     else:  # pragma: no cover
         atexit.register(f, *args)
+
+
+def _native(text):
+    return text.encode().decode('latin-1')
 
 
 def _wsgi_text(value):

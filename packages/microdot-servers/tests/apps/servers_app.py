@@ -155,6 +155,14 @@ def install(app):
         # far bigger than the socket buffers (a non-blocking socket would fail to send it)
         return b'u' * (32 * 1024 * 1024)
 
+    @app.get('/header/bad')
+    async def bad_header(req):
+        return 'x', 200, {'X-Bad': 'a\r\nInjected: yes'}
+
+    @app.get('/header/utf8')
+    async def utf8_header(req):
+        return 'x', 200, {'X-Name': 'caf\u00e9 \u2603'}
+
     @app.get('/ws/refuse')
     async def ws_refuse(req):
         return 'no websocket for you', 403
