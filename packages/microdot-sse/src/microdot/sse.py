@@ -62,7 +62,7 @@ _INHERIT = -1  # an option left at -1 takes its value from the app settings, the
 def _log_exception(exc):
     sys.stderr.write('microdot.sse: the event handler failed, the stream was ended\n')
     if hasattr(sys, 'print_exception'):  # MicroPython
-        sys.print_exception(exc)
+        sys.print_exception(exc, sys.stderr)
     else:
         import traceback
         traceback.print_exception(type(exc), exc, exc.__traceback__)
@@ -168,12 +168,14 @@ class SSE:
         self.max_buffer = max_buffer
         self.last_event_id = last_event_id
         self.closed = False
-        self._taken = asyncio.Event()  # set when the queue was handed to the server
+        self._taken = None  # an Event while a send() waits for room (made then: RAM on boards)
 
     async def send(self, data, event=None, event_id=None, retry=None, comment=False):
         """Queue one event for the client; waits while ``max_buffer`` bytes are already queued."""
         chunk = encode_event(data, event=event, event_id=event_id, retry=retry, comment=comment)
         while self.queue and self.queued + len(chunk) > self.max_buffer and not self.closed:
+            if self._taken is None:
+                self._taken = asyncio.Event()
             self._taken.clear()
             await self._taken.wait()
         if self.closed:
@@ -186,8 +188,12 @@ class SSE:
         chunk = self.queue[0] if len(self.queue) == 1 else b''.join(self.queue)
         self.queue = []
         self.queued = 0
-        self._taken.set()
+        self._wake_senders()
         return chunk
+
+    def _wake_senders(self):
+        if self._taken is not None:
+            self._taken.set()
 
 
 class SSEStream:
@@ -240,7 +246,7 @@ class SSEStream:
         """Stop the handler (it sees CancelledError) and wait until its clean-up has run."""
         sse = self.sse
         sse.closed = True
-        sse._taken.set()  # a send() waiting for room returns
+        sse._wake_senders()  # a send() waiting for room returns
         task = self.task
         if task is None or self.done:
             return
