@@ -11,8 +11,10 @@ import sys
 import pytest
 
 import microdot
+import microdot.asgi
 
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'src', 'microdot')
+# where this distribution's modules and stubs are installed (the wheel's, or src/ when editable)
+SRC = os.path.dirname(os.path.abspath(microdot.asgi.__file__))
 
 
 def test_stubs_match_the_modules(tmp_path):
