@@ -997,12 +997,13 @@ async def websocket_upgrade(request, **options):
     HTTPException) when the request cannot be upgraded."""
     ws = WebSocket(request, **options)
     await ws.handshake()
-
-    def already_handled(req, res):
-        return Response.already_handled
-
-    request.after_request(already_handled)
+    request.after_request(_already_handled)
     return ws
+
+
+def _already_handled(request, response):
+    # one function for every request: the core caches what it learns about each hook it calls
+    return Response.already_handled
 
 
 def _muted(exc):
