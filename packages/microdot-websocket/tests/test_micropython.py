@@ -87,9 +87,10 @@ def test_codec_on_micropython(flat):
 
 
 SERVER = r'''
+import gc
 import sys
 from microdot import Microdot
-from microdot.websocket import with_websocket
+from microdot.websocket import with_websocket, websocket_upgrade
 app = Microdot()
 
 @app.route('/echo')
@@ -102,6 +103,18 @@ async def echo(request, ws):
 @with_websocket
 async def close(request, ws):
     await ws.close(4000, 'bye ' + await ws.receive())
+
+@app.route('/manual')
+async def manual(request):
+    ws = await websocket_upgrade(request)
+    await ws.receive()
+    await ws.close()
+
+
+@app.get('/mem')
+async def mem(request):
+    gc.collect()
+    return str(gc.mem_free())
 
 app.run(host='127.0.0.1', port=PORT)
 '''
@@ -150,3 +163,25 @@ def test_micropython_server_with_the_websockets_client(mp_server):
         with pytest.raises(ConnectionClosed) as info:
             ws.recv(timeout=5)
         assert (info.value.rcvd.code, info.value.rcvd.reason) == (4000, 'bye mp')
+
+
+def test_micropython_server_does_not_leak_per_connection(mp_server):
+    import httpx
+    from websockets.sync.client import connect
+    http = mp_server.replace('ws://', 'http://')
+
+    def session(path):
+        with connect(mp_server + path, proxy=None, open_timeout=5) as ws:
+            ws.send('x')
+            if path == '/echo':
+                assert ws.recv(timeout=5) == 'x'
+
+    for path in ('/echo', '/manual'):
+        for _ in range(10):  # warm-up: caches, interned names
+            session(path)
+        before = int(httpx.get(http + '/mem', timeout=5).text)
+        for _ in range(60):
+            session(path)
+        after = int(httpx.get(http + '/mem', timeout=5).text)
+        assert before - after < 60 * 10, 'about {} bytes kept per connection'.format(
+            (before - after) // 60)
