@@ -38,7 +38,20 @@ def test_seed_generate_and_initialize(project):
     assert isinstance(tpl.template, jinja2.Template)
     gen = tpl.generate(name='Ann')
     assert hasattr(gen, '__next__')
-    assert ''.join(gen) == 'mine <h1>Hello, Ann!</h1>'
+    assert list(gen) == ['mine <h1>Hello, Ann!</h1>']
+    tpl.chunk_size = 0
+    assert list(tpl.generate(name='Ann')) == ['mine <h1>Hello, ', 'Ann', '!</h1>']
+
+
+def test_chunk_size_setting(project):
+    project.write('templates/list.html', LIST)
+    assert Template('list.html').chunk_size == 1024
+    Template.initialize(chunk_size=200)
+    chunks = [c.encode() for c in Template('list.html').generate(n=300)]
+    wire.assert_chunk_sizes(chunks, 200)
+    app = Microdot()
+    JinjaExtension(app, chunk_size=0)
+    assert len(list(Template('list.html', app=app).generate(n=300))) > 600
 
 
 async def test_seed_enable_async(project):
@@ -109,14 +122,24 @@ def test_generate_and_generate_async_stream_many_chunks(project):
     async def async_list(req):
         return Template('list.html').generate_async(n=int(req.args['n']))
 
-    expected = sync_env.template('list.html').render(n=1000)
+    @app.get('/pieces')
+    def pieces(req):
+        tpl = sync_env.template('list.html')
+        tpl.chunk_size = 0
+        return tpl.generate(n=int(req.args['n']))
+
+    expected = sync_env.template('list.html').render(n=5000)
     with LiveServer(app) as server:
-        for path in ('/sync', '/async'):
-            status, headers, chunks = wire.get_chunks(server.host, server.port, path + '?n=1000')
+        for path in ('/sync', '/async', '/pieces'):
+            status, headers, chunks = wire.get_chunks(server.host, server.port, path + '?n=5000')
             assert status == 'HTTP/1.1 200 OK'
             assert headers['transfer-encoding'] == 'chunked'
-            assert len(chunks) >= 1000
             assert b''.join(chunks).decode() == expected
+            if path == '/sync':  # chunks of about 1 KiB
+                assert len(chunks) > 50
+                wire.assert_chunk_sizes(chunks, 1024)
+            else:  # Jinja's own pieces: async ones go out as they come
+                assert len(chunks) >= 5000
 
 
 def test_async_template_streams_before_it_is_finished(project):

@@ -66,6 +66,9 @@ from microdot.utemplate import Template, UTemplateExtension, escape
 from microdot import Microdot
 print(repr(Template('hello.html').render(escape('<b>'))))
 print(len(list(Template('list.html').generate(n=5))))
+t = Template('list.html')
+t.chunk_size = 0
+print(len(list(t.generate(n=5))))
 app = Microdot()
 UTemplateExtension(app, template_dir='shop')
 print(repr(Template('hello.html', app=app).render('x')))
@@ -74,7 +77,7 @@ Template.initialize(loader_class=compiled.Loader)
 print(repr(Template('list.html').render(n=2)))
 ''')
     assert code == 0, out
-    assert out.splitlines() == ["'<h1>Hello, &lt;b&gt;!</h1>\\n'", '15', "'shop x\\n'",
+    assert out.splitlines() == ["'<h1>Hello, &lt;b&gt;!</h1>\\n'", '1', '15', "'shop x\\n'",
                                 "'<li>0</li>\\n<li>1</li>\\n'"]
     assert (tmp_path / 'templates' / 'list_html.py').exists()
 
@@ -145,7 +148,8 @@ app.run(host='127.0.0.1', port=%d)
             status, headers, chunks = wire.get_chunks('127.0.0.1', port, path + '?n=500')
             assert status == 'HTTP/1.1 200 OK'
             assert headers['transfer-encoding'] == 'chunked'
-            assert len(chunks) >= 1000
+            assert len(chunks) > 5
+            wire.assert_chunk_sizes(chunks, 1024)
             assert b''.join(chunks).decode() == expected
     finally:
         proc.terminate()

@@ -46,8 +46,23 @@ def test_render_and_generate_take_the_template_arguments(project):
     assert tpl.render('Bob') == '<h1>Hello, Bob!</h1>\n'
     gen = tpl.generate(name='Ann')
     assert hasattr(gen, '__next__')
-    chunks = list(gen)
-    assert len(chunks) > 1 and ''.join(chunks) == '<h1>Hello, Ann!</h1>\n'
+    assert list(gen) == ['<h1>Hello, Ann!</h1>\n']  # small: one chunk
+    tpl.chunk_size = 0  # uTemplate's own pieces, as Microdot 2.x gave them
+    assert list(tpl.generate(name='Ann')) == ['<h1>Hello, ', 'Ann', '!</h1>\n']
+
+
+def test_chunk_size_bounds_the_chunks(project):
+    project.write('templates/list.html', LIST)
+    tpl = Template('list.html')
+    assert tpl.chunk_size == 1024
+    chunks = list(tpl.generate(n=1000))
+    assert ''.join(chunks) == tpl.render(n=1000)
+    wire.assert_chunk_sizes([c.encode() for c in chunks], 1024)
+    Template.initialize(chunk_size=100)
+    chunks = list(Template('list.html').generate(n=1000))
+    wire.assert_chunk_sizes([c.encode() for c in chunks], 100)
+    Template.initialize(chunk_size=0)
+    assert len(list(Template('list.html').generate(n=1000))) == 3 * 1000 + 2
 
 
 def test_seed_initialize_changes_the_folder(project):
@@ -126,7 +141,9 @@ async def test_render_async_and_generate_async(project):
     it = tpl.generate_async(n=3)
     assert hasattr(it, '__anext__')  # obtained without await, as in 2.x
     chunks = [c async for c in it]
-    assert ''.join(chunks) == tpl.render(n=3) and len(chunks) > 3
+    assert chunks == [tpl.render(n=3)]
+    tpl.chunk_size = 0
+    assert len([c async for c in tpl.generate_async(n=3)]) == 3 * 3 + 2
 
 
 async def test_generate_async_aclose_closes_the_generator(project):
@@ -176,15 +193,25 @@ def test_generate_streams_many_chunks_on_a_live_server(project):
     async def async_list(req):
         return Template('list.html').generate_async(n=int(req.args['n']))
 
-    expected = Template('list.html').render(n=2000)
+    @app.get('/pieces')
+    def pieces(req):
+        tpl = Template('list.html')
+        tpl.chunk_size = 0
+        return tpl.generate(n=int(req.args['n']))
+
+    expected = Template('list.html').render(n=5000)
     with LiveServer(app) as server:
-        for path in ('/sync', '/async'):
-            status, headers, chunks = wire.get_chunks(server.host, server.port, path + '?n=2000')
+        for path in ('/sync', '/async', '/pieces'):
+            status, headers, chunks = wire.get_chunks(server.host, server.port, path + '?n=5000')
             assert status == 'HTTP/1.1 200 OK'
             assert headers['transfer-encoding'] == 'chunked'
             assert 'content-length' not in headers
-            assert len(chunks) >= 4000  # one HTTP chunk per template chunk, never one blob
             assert b''.join(chunks).decode() == expected
+            if path == '/pieces':  # one HTTP chunk per template piece
+                assert len(chunks) == 3 * 5000 + 2
+            else:  # many chunks of about 1 KiB: streamed, never one blob
+                assert len(chunks) > 60
+                wire.assert_chunk_sizes(chunks, 1024)
         with httpx.Client() as client:
             assert client.get(server.url + '/async?n=5').text == Template('list.html').render(n=5)
 

@@ -32,3 +32,12 @@ def get_chunks(host, port, path, timeout=10):
         return status, headers, chunks
     finally:
         sock.close()
+
+
+def assert_chunk_sizes(chunks, size, slack=64):
+    """Each chunk holds at least ``size`` bytes (the last may hold less) and not much more: the
+    body was streamed in bounded chunks, neither as one blob nor as the engine's tiny pieces."""
+    assert len(chunks) >= 2, 'one blob: {} bytes'.format(sum(len(c) for c in chunks))
+    for chunk in chunks[:-1]:
+        assert size <= len(chunk) < size + slack, len(chunk)
+    assert 0 < len(chunks[-1]) < size + slack

@@ -15,6 +15,13 @@ __all__ = ['Template', 'JinjaExtension', 'EngineNotInstalledError']
 INSTALL_COMMAND = 'pip install "microdot-templates[jinja]"'
 
 
+#: default size, in characters, of the chunks ``generate()`` gives: Jinja yields every piece of
+#: text and every ``{{ }}`` on its own, and a stream of such tiny pieces (one HTTP chunk and one
+#: flush each) is many times slower than the page it makes. ``generate_async()`` is left as Jinja
+#: makes it: an async template may wait between pieces, and each piece should go out at once.
+DEFAULT_CHUNK_SIZE = 1024
+
+
 class EngineNotInstalledError(ImportError):
     """The template engine this module needs is not installed."""
 
@@ -27,6 +34,24 @@ def _jinja2():
             'microdot.jinja needs Jinja2, which is not installed: install it with '
             + INSTALL_COMMAND) from exc  # CPython only: chaining is fine
     return jinja2
+
+
+def _chunks(pieces, size):
+    """``pieces`` joined into chunks of at least ``size`` characters (``0``: as they come)."""
+    if not size:
+        yield from pieces
+        return
+    parts = []
+    length = 0
+    for piece in pieces:
+        parts.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield ''.join(parts)
+            parts = []
+            length = 0
+    if parts:
+        yield ''.join(parts)
 
 
 def _make_environment(template_dir, enable_async, options):
@@ -44,25 +69,38 @@ class Template:
     (folder ``templates`` by default); ``kwargs`` go to ``Environment.get_template``.
     ``Template(name, app=request.app)`` uses that app's environment when it has a
     ``JinjaExtension`` (and the default one otherwise); a request is accepted too.
+    ``chunk_size`` (an instance attribute, from the app's extension or ``initialize()``) sets the
+    size of the chunks ``generate()`` gives.
     """
 
     #: the process-wide default environment (Microdot 2.x API); per-app ones live in the app
     jinja_env = None
+    _chunk_size = DEFAULT_CHUNK_SIZE
 
     @classmethod
-    def initialize(cls, template_dir='templates', enable_async=False, **kwargs):
+    def initialize(cls, template_dir='templates', enable_async=False,
+                   chunk_size=DEFAULT_CHUNK_SIZE, **kwargs):
         """Create the default environment. ``enable_async=True`` is needed for
         ``render_async``/``generate_async``; other keyword arguments go to
-        ``jinja2.Environment`` (``autoescape`` and ``loader`` may be overridden)."""
+        ``jinja2.Environment`` (``autoescape`` and ``loader`` may be overridden).
+        ``chunk_size``: see ``DEFAULT_CHUNK_SIZE`` (``0``: Jinja's own pieces, as in 2.x)."""
         Template.jinja_env = _make_environment(template_dir, enable_async, kwargs)
+        Template._chunk_size = chunk_size
 
     def __init__(self, template, app=None, **kwargs):
+        ext = _extension_for(app)
+        if ext is None:
+            if Template.jinja_env is None:
+                Template.initialize()
+            env, self.chunk_size = Template.jinja_env, Template._chunk_size
+        else:
+            env, self.chunk_size = ext.environment, ext.chunk_size
         self.name = template
-        self.template = _environment_for(app).get_template(template, **kwargs)
+        self.template = env.get_template(template, **kwargs)
 
     def generate(self, *args, **kwargs):
-        """A generator of the rendered text, chunk by chunk."""
-        return self.template.generate(*args, **kwargs)
+        """A generator of the rendered text, in chunks of ``chunk_size`` characters."""
+        return _chunks(self.template.generate(*args, **kwargs), self.chunk_size)
 
     def render(self, *args, **kwargs):
         """The rendered text, as one str."""
@@ -80,7 +118,8 @@ class Template:
 class JinjaExtension:
     """A template folder and Jinja environment per app, kept in ``app.extensions['jinja']``.
 
-    ``JinjaExtension(app, template_dir='templates', enable_async=False, **environment_options)``,
+    ``JinjaExtension(app, template_dir='templates', enable_async=False,
+    chunk_size=DEFAULT_CHUNK_SIZE, **environment_options)``,
     or ``ext = JinjaExtension(...)`` then ``ext.initialize(app)``. Templates of that app are
     loaded with ``Template(name, app=request.app)`` or ``ext.template(name)``; ``ext.environment``
     is the ``jinja2.Environment`` (add filters and globals there).
@@ -88,9 +127,11 @@ class JinjaExtension:
 
     name = 'jinja'
 
-    def __init__(self, app=None, template_dir='templates', enable_async=False, **kwargs):
+    def __init__(self, app=None, template_dir='templates', enable_async=False,
+                 chunk_size=DEFAULT_CHUNK_SIZE, **kwargs):
         self.template_dir = template_dir
         self.enable_async = enable_async
+        self.chunk_size = chunk_size
         self.options = kwargs
         self._environment = None
         if app is not None:
@@ -111,17 +152,14 @@ class JinjaExtension:
         """``Template(name)`` loaded from this extension's environment."""
         tpl = Template.__new__(Template)
         tpl.name = name
+        tpl.chunk_size = self.chunk_size
         tpl.template = self.environment.get_template(name, **kwargs)
         return tpl
 
 
-def _environment_for(app):
-    if app is not None:
-        if not hasattr(app, 'extensions'):
-            app = app.app  # a request
-        ext = app.extensions.get(JinjaExtension.name)
-        if ext is not None:
-            return ext.environment
-    if Template.jinja_env is None:
-        Template.initialize()
-    return Template.jinja_env
+def _extension_for(app):
+    if app is None:
+        return None
+    if not hasattr(app, 'extensions'):
+        app = app.app  # a request
+    return app.extensions.get(JinjaExtension.name)

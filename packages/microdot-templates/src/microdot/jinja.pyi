@@ -8,15 +8,19 @@ __all__ = ['Template', 'JinjaExtension', 'EngineNotInstalledError']
 __version__: str
 MICRODOT_EXTENSION_API: int
 INSTALL_COMMAND: str
+DEFAULT_CHUNK_SIZE: int
 
 class EngineNotInstalledError(ImportError): ...
 
 class Template:
     jinja_env: Optional[jinja2.Environment]
+    _chunk_size: int
     name: str
     template: jinja2.Template
+    chunk_size: int
     @classmethod
-    def initialize(cls, template_dir: str = ..., enable_async: bool = ..., **kwargs: Any) -> None: ...
+    def initialize(cls, template_dir: str = ..., enable_async: bool = ...,
+                   chunk_size: int = ..., **kwargs: Any) -> None: ...
     def __init__(self, template: str, app: Union[Microdot, Request, None] = ..., **kwargs: Any) -> None: ...
     def generate(self, *args: Any, **kwargs: Any) -> Iterator[str]: ...
     def render(self, *args: Any, **kwargs: Any) -> str: ...
@@ -27,10 +31,11 @@ class JinjaExtension:
     name: str
     template_dir: str
     enable_async: bool
+    chunk_size: int
     options: Dict[str, Any]
     _environment: Optional[jinja2.Environment]
     def __init__(self, app: Optional[Microdot] = ..., template_dir: str = ...,
-                 enable_async: bool = ..., **kwargs: Any) -> None: ...
+                 enable_async: bool = ..., chunk_size: int = ..., **kwargs: Any) -> None: ...
     def initialize(self, app: Microdot) -> JinjaExtension: ...
     @property
     def environment(self) -> jinja2.Environment: ...

@@ -74,41 +74,60 @@ def _make_loader(template_dir, loader_class, package):
     return loader_class(package, template_dir or '.')
 
 
-class _Chunks:
-    """An iterator over a template generator's chunks. Not a generator itself: on MicroPython a
-    generator looks like a coroutine (it has ``send``), so one returned by a sync handler would be
-    awaited instead of streamed."""
+#: default size, in characters, of the chunks ``generate()`` and ``generate_async()`` give: uTemplate
+#: yields every literal and every ``{{ }}`` on its own, and a stream of such tiny pieces (one
+#: HTTP chunk and one flush each) is many times slower than the page it makes
+DEFAULT_CHUNK_SIZE = 1024
 
-    def __init__(self, generator):
+
+class _Chunks:
+    """The template's output in chunks of at least ``size`` characters (the last may be
+    shorter; ``0``: the engine's own pieces). Not a generator itself: on MicroPython a generator
+    looks like a coroutine (it has ``send``), so one returned by a sync handler would be awaited
+    instead of streamed."""
+
+    def __init__(self, generator, size):
         self.generator = generator
+        self.size = size
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        return next(self.generator)
+        if not self.size:
+            return next(self.generator)
+        parts = []
+        length = 0
+        for piece in self.generator:
+            parts.append(piece)
+            length += len(piece)
+            if length >= self.size:
+                break
+        if not parts:
+            raise StopIteration
+        return parts[0] if len(parts) == 1 else ''.join(parts)
 
     def close(self):
         self.generator.close()
 
 
 class _AsyncChunks:
-    """An async iterator over a sync generator's chunks (MicroPython has no async generators)."""
+    """The same chunks as an async iterator (MicroPython has no async generators)."""
 
-    def __init__(self, generator):
-        self.generator = generator
+    def __init__(self, chunks):
+        self.chunks = chunks
 
     def __aiter__(self):
         return self
 
     async def __anext__(self):
         try:
-            return next(self.generator)
+            return next(self.chunks)
         except StopIteration:
             raise StopAsyncIteration
 
     async def aclose(self):
-        self.generator.close()
+        self.chunks.close()
 
 
 class Template:
@@ -117,34 +136,47 @@ class Template:
     ``Template(name)`` loads from the folder set by ``Template.initialize()`` (``templates`` by
     default). ``Template(name, app=request.app)`` loads from that app's folder when the app has a
     ``UTemplateExtension`` (and from the default folder otherwise); a request is accepted too.
+    ``chunk_size`` (an instance attribute, from the app's extension or ``initialize()``) sets the
+    size of the chunks ``generate()`` and ``generate_async()`` give.
     """
 
-    #: the process-wide default loader (Microdot 2.x API); per-app loaders live in the app
+    #: the process-wide defaults (Microdot 2.x API); per-app settings live in the app
     _loader = None
+    _chunk_size = DEFAULT_CHUNK_SIZE
 
     @classmethod
-    def initialize(cls, template_dir='templates', loader_class=None, package=None):
+    def initialize(cls, template_dir='templates', loader_class=None, package=None,
+                   chunk_size=DEFAULT_CHUNK_SIZE):
         """Set the default template folder and loader. ``loader_class`` defaults to
         ``utemplate.recompile.Loader`` (compile on first use and again when the source is newer);
         ``utemplate.compiled.Loader`` loads precompiled templates only. ``package`` names an
-        importable package that ``template_dir`` is relative to."""
+        importable package that ``template_dir`` is relative to. ``chunk_size``: see
+        ``DEFAULT_CHUNK_SIZE`` (``0`` streams uTemplate's own pieces, as Microdot 2.x did)."""
         Template._loader = _make_loader(template_dir, loader_class, package)
+        Template._chunk_size = chunk_size
 
     def __init__(self, template, app=None):
+        ext = _extension_for(app)
+        if ext is None:
+            if Template._loader is None:
+                Template.initialize()
+            loader, self.chunk_size = Template._loader, Template._chunk_size
+        else:
+            loader, self.chunk_size = ext.loader, ext.chunk_size
         self.name = template
-        self.template = _load(_loader_for(app), template)
+        self.template = _load(loader, template)
 
     def generate(self, *args, **kwargs):
-        """An iterator of the rendered text, chunk by chunk."""
-        return _Chunks(self.template(*args, **kwargs))
+        """An iterator of the rendered text, in chunks of ``chunk_size`` characters."""
+        return _Chunks(self.template(*args, **kwargs), self.chunk_size)
 
     def render(self, *args, **kwargs):
         """The rendered text, as one str."""
-        return ''.join(self.generate(*args, **kwargs))
+        return ''.join(self.template(*args, **kwargs))
 
     def generate_async(self, *args, **kwargs):
         """An async iterator of the rendered text (no ``await`` needed to get it)."""
-        return _AsyncChunks(self.template(*args, **kwargs))
+        return _AsyncChunks(self.generate(*args, **kwargs))
 
     async def render_async(self, *args, **kwargs):
         """The rendered text, as one str."""
@@ -154,18 +186,21 @@ class Template:
 class UTemplateExtension:
     """A template folder per app, kept in ``app.extensions['utemplate']``.
 
-    ``UTemplateExtension(app, template_dir='templates', loader_class=None, package=None)``, or
-    ``ext = UTemplateExtension(...)`` then ``ext.initialize(app)``. Templates of that app are
-    loaded with ``Template(name, app=request.app)`` or ``ext.template(name)``. The engine is
-    imported on first use, so a missing engine fails there with the command that installs it.
+    ``UTemplateExtension(app, template_dir='templates', loader_class=None, package=None,
+    chunk_size=DEFAULT_CHUNK_SIZE)``, or ``ext = UTemplateExtension(...)`` then
+    ``ext.initialize(app)``. Templates of that app are loaded with ``Template(name,
+    app=request.app)`` or ``ext.template(name)``. The engine is imported on first use, so a
+    missing engine fails there with the command that installs it.
     """
 
     name = 'utemplate'
 
-    def __init__(self, app=None, template_dir='templates', loader_class=None, package=None):
+    def __init__(self, app=None, template_dir='templates', loader_class=None, package=None,
+                 chunk_size=DEFAULT_CHUNK_SIZE):
         self.template_dir = template_dir
         self.loader_class = loader_class
         self.package = package
+        self.chunk_size = chunk_size
         self._loader = None
         if app is not None:
             self.initialize(app)
@@ -184,8 +219,17 @@ class UTemplateExtension:
         """``Template(name)`` loaded from this extension's folder."""
         tpl = Template.__new__(Template)
         tpl.name = name
+        tpl.chunk_size = self.chunk_size
         tpl.template = _load(self.loader, name)
         return tpl
+
+
+def _extension_for(app):
+    if app is None:
+        return None
+    if not hasattr(app, 'extensions'):
+        app = app.app  # a request
+    return app.extensions.get(UTemplateExtension.name)
 
 
 def _load(loader, name):
@@ -218,18 +262,6 @@ def _forget_if_stale(loader, name):
         _remove(cache_from_source(compiled))
     except (ImportError, OSError, NotImplementedError, ValueError):
         pass  # MicroPython caches no bytecode; CPython may not have written any
-
-
-def _loader_for(app):
-    if app is not None:
-        if not hasattr(app, 'extensions'):
-            app = app.app  # a request
-        ext = app.extensions.get(UTemplateExtension.name)
-        if ext is not None:
-            return ext.loader
-    if Template._loader is None:
-        Template.initialize()
-    return Template._loader
 
 
 # --- escaping ------------------------------------------------------------------------------------
