@@ -41,6 +41,12 @@ PYTHONS = ['3.9', '3.10', '3.11', '3.12', '3.13']
 TOX_PYTHONS = ['py39', 'py313']
 MICROPYTHON_CLASSIFIER = 'Programming Language :: Python :: Implementation :: MicroPython'
 REQUIRED_URLS = ('Source', 'Changelog', 'Documentation')
+#: modules that need no .pyi: the command line, and the core's implementation modules (no user
+#: imports them; their names are re-exported by microdot.microdot, which has a stub). Any other
+#: module, in any distribution, new ones included, must ship a stub.
+NO_STUB_NEEDED = {'__main__.py', 'utemplate_installer.py',
+                  'connection.py', 'http11.py', 'runtime.py', 'server.py', 'transport.py',
+                  'response_writer.py'}
 
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import micropython_build  # noqa: E402  (which modules MicroPython runs: one list for every tool)
@@ -282,8 +288,8 @@ def check_dist(dist, wheel, sdist, core_version):
         problems.append('a plugin wheel ships microdot/py.typed (the core ships it; two wheels '
                         'would own one file)')
     for m in dist.modules:
-        if m == '__main__.py':
-            continue  # the command line, not an importable API
+        if m in NO_STUB_NEEDED:
+            continue
         if m[:-3] + '.pyi' not in dist.stubs:
             problems.append('no type stub src/microdot/{}i for {}'.format(m, m))
     # metadata
@@ -365,7 +371,7 @@ def twine_check(paths):
     return proc.returncode, proc.stdout.decode(errors='replace')
 
 
-def check_all(dists=None, out=OUT, twine=True, log=print):
+def check_all(dists=None, out=OUT, twine=True, stubs=True, log=print):
     """Build every distribution and check it; returns ``(problems, report)``."""
     dists = dists or distributions()
     core = dists[0]
@@ -396,6 +402,10 @@ def check_all(dists=None, out=OUT, twine=True, log=print):
         code, output = twine_check([p for pair in built.values() for p in pair])
         if code != 0:
             problems.append('twine check failed:\n' + output)
+    if stubs:
+        code, output = stubtest(dists, log=log)
+        if code != 0:
+            problems.append('mypy stubtest over the wheels\' stubs failed:\n' + output)
     return problems, report
 
 
@@ -406,6 +416,34 @@ def print_report(report):
             ', MicroPython' if r['micropython'] else ''))
         for f, size in r['files'].items():
             print('    {:<34} {:>7}'.format(f, size))
+
+
+def stubtest(dists=None, workdir=None, log=print):
+    """mypy stubtest over every stubbed module, on the wheels unpacked into one folder (one
+    ``microdot/`` package, as pip lays the wheels out). Returns ``(exit code, output)``."""
+    dists = dists or distributions()
+    workdir = workdir or tempfile.mkdtemp(prefix='dist-stubtest-')
+    site = os.path.join(workdir, 'site')
+    shutil.rmtree(site, ignore_errors=True)
+    os.makedirs(site)
+    modules = []
+    for d in dists:
+        wheel, _ = build(d, log=log)
+        with zipfile.ZipFile(wheel) as z:
+            z.extractall(site)
+        modules += ['microdot' if s == '__init__.pyi' else 'microdot.' + s[:-4] for s in d.stubs]
+    env = dict(os.environ, PYTHONPATH=site)
+    empty = os.path.join(workdir, 'cwd')  # mypy must not find the package twice (cwd and path)
+    os.makedirs(empty, exist_ok=True)
+    # only the stubs are judged: the modules without one are implementation (their sources are
+    # MicroPython-first code that mypy need not like), so imports are followed silently
+    config = os.path.join(workdir, 'mypy.ini')
+    with open(config, 'w') as f:
+        f.write('[mypy]\nfollow_imports = silent\nignore_missing_imports = True\n')
+    proc = subprocess.run([sys.executable, '-m', 'mypy.stubtest', '--mypy-config-file', config] +
+                          sorted(m for m in modules if m != 'microdot'), cwd=empty, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    return proc.returncode, proc.stdout.decode(errors='replace')
 
 
 # --- testing from wheels in a clean venv --------------------------------------------------------------
@@ -708,6 +746,7 @@ def main(argv=None):
     c = sub.add_parser('check')
     c.add_argument('--json', help='also write the report (sizes, files) to this file')
     c.add_argument('--no-twine', action='store_true')
+    c.add_argument('--no-stubtest', action='store_true')
     t = sub.add_parser('test')
     t.add_argument('name', nargs='?')
     t.add_argument('--tox-env', help='dist-<name>-pyXY: the distribution is <name>')
@@ -715,6 +754,7 @@ def main(argv=None):
     a = sub.add_parser('core-alone')
     a.add_argument('--workdir')
     sub.add_parser('tox-check')
+    sub.add_parser('stubtest')
     for name in ('workflows', 'package-json'):
         s = sub.add_parser(name)
         s.add_argument('--check', action='store_true', help='compare, do not write')
@@ -730,7 +770,7 @@ def main(argv=None):
             print(*build(d))
         return 0
     if args.command == 'check':
-        problems, report = check_all(twine=not args.no_twine)
+        problems, report = check_all(twine=not args.no_twine, stubs=not args.no_stubtest)
         problems += sync_package_json(check=True) + sync_workflows(check=True)
         print_report(report)
         if args.json:
@@ -755,6 +795,10 @@ def main(argv=None):
         for p in problems:
             print('PROBLEM: ' + p, file=sys.stderr)
         return 1 if problems else 0
+    if args.command == 'stubtest':
+        code, output = stubtest()
+        print(output)
+        return code
     if args.command == 'tox-check':
         problems = tox_check()
         for p in problems:
