@@ -12,5 +12,4 @@ from microdot.microdot import (
     send_from_directory as send_from_directory,
 )
 
-__path__: list[str]
 __version__: str
