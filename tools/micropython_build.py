@@ -20,10 +20,11 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Distributions and modules that need CPython: the ASGI/WSGI adapters (signal, os, uvicorn,
-# gunicorn), jinja2, LiveServer (threading) and the command line. The registry stays: it imports
-# on MicroPython, where extensions are registered explicitly.
+# gunicorn), the core's asyncio-transport fast path, jinja2, LiveServer (threading), the uTemplate
+# installer and the command line. The registry stays: it imports on MicroPython, where extensions
+# are registered explicitly. A new CPython-only module goes here (``--check`` finds them).
 CPYTHON_ONLY_DISTRIBUTIONS = {'microdot-servers'}
-CPYTHON_ONLY = {'asgi.py', 'wsgi.py', 'jinja.py', 'testing.py', '__main__.py',
+CPYTHON_ONLY = {'asgi.py', 'wsgi.py', 'transport.py', 'jinja.py', 'testing.py', '__main__.py',
                 'utemplate_installer.py'}
 
 

@@ -81,6 +81,15 @@ def create_app(app, options=None):
             limits[name] = getattr(app, name, None)
         return limits
 
+    @app.get('/_memory')
+    def memory_route(request):
+        # MicroPython heap after a collection (for heap-size work); empty on CPython
+        import gc
+        if not hasattr(gc, 'mem_free'):
+            return {}
+        gc.collect()
+        return {'free': gc.mem_free(), 'alloc': gc.mem_alloc()}
+
     return app
 
 
