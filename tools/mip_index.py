@@ -276,6 +276,112 @@ def install(target, flavour, names=None, out=None, log=print):
     return expected
 
 
+# --- what each module costs on a board -------------------------------------------------------------
+
+_RAM_PROBE = '''import gc, sys
+gc.collect()
+before = gc.mem_alloc()
+__import__(sys.argv[1])
+gc.collect()
+print(gc.mem_alloc() - before)
+'''
+
+
+def import_ram(folder, module, heapsize='2m'):
+    """Bytes of heap that ``import module`` keeps (after gc), from ``folder`` on MicroPython;
+    None if it does not import."""
+    probe = os.path.join(folder, '_ram_probe.py')
+    with open(probe, 'w') as f:
+        f.write(_RAM_PROBE)
+    try:
+        proc = subprocess.run([micropython_cmd(), '-X', 'heapsize=' + heapsize, probe, module],
+                              env=dict(os.environ, MICROPYPATH=folder + ':.frozen'),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=folder)
+    finally:
+        os.remove(probe)
+    try:
+        return int(proc.stdout.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+
+
+def measure(folder, names, flavour):
+    """``{module file: (file size, import RAM)}`` for ``folder/microdot/<name>`` compiled or not."""
+    work = tempfile.mkdtemp(prefix='mp-sizes-')
+    try:
+        pkg = os.path.join(work, 'microdot')
+        shutil.copytree(os.path.join(folder, 'microdot'), pkg,
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyi', '*.typed'))
+        if flavour == 'mpy':
+            for name in os.listdir(pkg):
+                if name.endswith('.py'):
+                    compile_mpy(os.path.join(pkg, name), os.path.join(pkg, name[:-3] + '.mpy'))
+                    os.remove(os.path.join(pkg, name))
+        result = {}
+        for name in names:
+            path = os.path.join(pkg, name[:-3] + ('.mpy' if flavour == 'mpy' else '.py'))
+            module = 'microdot' if name == '__init__.py' else 'microdot.' + name[:-3]
+            result[name] = (os.path.getsize(path), import_ram(work, module))
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def sizes(reference=None):
+    """A markdown table: each MicroPython module's .py/.mpy size and import RAM, next to the
+    module of the same role in ``reference`` (a folder holding Microdot 2.x's ``microdot/``)."""
+    import micropython_build
+    work = tempfile.mkdtemp(prefix='mp-build-')
+    try:
+        names = micropython_build.build(work)
+        ours = dict((f, measure(work, names, f)) for f in ('py', 'mpy'))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    theirs = {}
+    if reference:
+        ref_names = sorted(n for n in os.listdir(os.path.join(reference, 'microdot'))
+                           if n.endswith('.py'))
+        theirs = dict((f, measure(reference, ref_names, f)) for f in ('py', 'mpy'))
+    owner = {}
+    for d in dists_tool.distributions():
+        for m in d.mp_modules:
+            owner[m] = d.name
+    rows = ['| distribution | module | .py bytes | .mpy bytes | RAM (.py) | RAM (.mpy) | '
+            '2.6.2 .py bytes | 2.6.2 .mpy bytes | 2.6.2 RAM (.mpy) |',
+            '|---|---|---:|---:|---:|---:|---:|---:|---:|']
+
+    def fmt(v):
+        return '-' if v is None else str(v)
+
+    def ram(table, name):
+        # `import microdot` itself, then what importing the module adds to it
+        total = table.get(name, (None, None))[1]
+        base = table.get('__init__.py', (None, None))[1]
+        if total is None or name == '__init__.py' or base is None:
+            return total
+        return total - base
+
+    for name in names:
+        py, mpy = ours['py'][name], ours['mpy'][name]
+        ref = theirs.get('py', {}).get(name)
+        refm = theirs.get('mpy', {}).get(name)
+        rows.append('| {} | `microdot/{}` | {} | {} | {} | {} | {} | {} | {} |'.format(
+            owner.get(name, '?'), name, py[0], mpy[0], fmt(ram(ours['py'], name)),
+            fmt(ram(ours['mpy'], name)), fmt(ref and ref[0]), fmt(refm and refm[0]),
+            fmt(ram(theirs.get('mpy', {}), name) if refm else None)))
+    total = lambda table, i: sum(v[i] or 0 for v in table.values())  # noqa: E731
+    rows.append('| all | | {} | {} | | | {} | {} | |'.format(
+        total(ours['py'], 0), total(ours['mpy'], 0),
+        total(theirs['py'], 0) if theirs else '-', total(theirs['mpy'], 0) if theirs else '-'))
+    if theirs:
+        rest = sorted(set(theirs['py']) - set(names))
+        rows.append('')
+        rows.append('Microdot 2.6.2 modules with no module of the same name here: ' + ', '.join(
+            '`{}` ({} / {} bytes)'.format(n, theirs['py'][n][0], theirs['mpy'][n][0])
+            for n in rest))
+    return '\n'.join(rows)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest='command')
@@ -289,6 +395,8 @@ def main(argv=None):
     i.add_argument('--flavour', choices=['py', 'mpy'], required=True)
     i.add_argument('--target', required=True)
     i.add_argument('names', nargs='*')
+    z = sub.add_parser('sizes', help='file sizes and import RAM of every MicroPython module')
+    z.add_argument('--reference', help='a folder with Microdot 2.x\'s microdot/ to compare with')
     args = parser.parse_args(argv)
     if args.command == 'build':
         build(args.out, ('py', 'mpy') if args.flavour == 'both' else (args.flavour,))
@@ -299,6 +407,8 @@ def main(argv=None):
                 server.thread.join()
             except KeyboardInterrupt:
                 pass
+    elif args.command == 'sizes':
+        print(sizes(args.reference))
     elif args.command == 'install':
         install(os.path.abspath(args.target), args.flavour, args.names)
     else:
