@@ -351,3 +351,13 @@ def test_the_compiled_loader_never_reloads(project):
     time.sleep(1.1)
     project.write('templates/page.html', 'v2\n')
     assert Template('page.html').render() == 'v1\n'
+
+
+@pytest.mark.parametrize('name', ['../secret.html', 'a/../../secret.html', '/etc/passwd',
+                                  '..\\secret.html', ''])
+def test_template_names_stay_inside_the_folder(project, name):
+    project.write('secret.html', 'secret\n')
+    project.write('templates/ok.html', 'ok\n')
+    with pytest.raises(ValueError, match='invalid template name'):
+        Template(name)
+    assert Template('ok.html').render() == 'ok\n'

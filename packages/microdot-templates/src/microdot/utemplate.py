@@ -233,6 +233,9 @@ def _extension_for(app):
 
 
 def _load(loader, name):
+    # uTemplate opens <dir>/<name> as given: keep names inside the template folder
+    if not name or name.startswith('/') or '\\' in name or '..' in name.split('/'):
+        raise ValueError('invalid template name: ' + repr(name))
     if _compile_lock is None:
         _forget_if_stale(loader, name)
         return loader.load(name)
