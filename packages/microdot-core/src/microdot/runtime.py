@@ -98,7 +98,9 @@ async def invoke_handler(handler, *args, **kwargs):
         is_async = _async_handlers[handler]
     except (KeyError, TypeError):
         is_async = _is_async_callable(handler)
-        if len(_async_handlers) < 512:
+        # worth caching where the check is costly (inspect on CPython); never on MicroPython,
+        # where each entry costs heap and per-request closures would pile up
+        if not MICROPYTHON and len(_async_handlers) < 512:
             try:
                 _async_handlers[handler] = is_async
             except TypeError:
