@@ -171,6 +171,21 @@ def test_client_disconnect_cancels_the_handler(client, server):
     assert state == ['started', 'cancelled', 'finally'], state
 
 
+def test_disconnect_noticed_within_one_heartbeat_interval(client, server):
+    token = uuid.uuid4().hex
+    with connect_sse(client, 'GET', '/sse/held-long?token=' + token) as source:
+        for event in source.iter_sse():
+            assert event.data == 'ready'
+            break  # leaving the loop closes the response, and so the connection
+    left = time.monotonic()
+    # heartbeat 2 s: the handler's clean-up must run within one interval (plus scheduling slack),
+    # not at the second heartbeat, when a write to the departed client would fail
+    state = wait_for_state(client, token, 'finally', timeout=10)
+    took = time.monotonic() - left
+    assert state == ['started', 'finally'], state
+    assert took < 2 + 1, took
+
+
 def test_handler_exception_ends_the_stream_cleanly(client, server):
     res, events = events_of(client, '/sse/error')
     assert [e.data for e in events] == ['before the error']

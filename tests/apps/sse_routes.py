@@ -98,6 +98,17 @@ def install(app):
         finally:
             record(request, 'finally')
 
+    @app.route('/sse/held-long')
+    @with_sse(heartbeat=2)
+    async def held_long(request, sse):
+        # a long heartbeat: a client that leaves must be noticed within one interval of it
+        record(request, 'started')
+        try:
+            await sse.send('ready')
+            await asyncio.sleep(3600)
+        finally:
+            record(request, 'finally')
+
     @app.get('/sse/handlers/<token>')
     async def handler_state(request, token):
         return {'events': handlers.get(token, [])}

@@ -75,8 +75,6 @@ def make_app():
         if request.args.get('hold'):
             await asyncio.sleep(3600)
 
-    @app.route('/held')
-    @with_sse
     async def held(request, sse):
         token = request.args.get('token')
         record(token, 'started')
@@ -89,6 +87,9 @@ def make_app():
             raise
         finally:
             record(token, 'finally')
+
+    app.route('/held')(with_sse(held))  # the app's heartbeat, 0.2 s
+    app.route('/held-long')(with_sse(held, heartbeat=2))
 
     @app.route('/quiet')
     @with_sse(heartbeat=0)

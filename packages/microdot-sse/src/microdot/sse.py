@@ -68,6 +68,12 @@ def _log_exception(exc):
         traceback.print_exception(type(exc), exc, exc.__traceback__)
 
 
+def _call_later():
+    """The running loop's ``call_later``, or None where there is none (MicroPython)."""
+    get_loop = getattr(asyncio, 'get_running_loop', None) or asyncio.get_event_loop
+    return getattr(get_loop(), 'call_later', None)
+
+
 # --- the wire format -----------------------------------------------------------------------------
 
 def _to_bytes(data):
@@ -237,10 +243,21 @@ class SSEStream:
             if not self.heartbeat:
                 await sse.event.wait()
                 continue
+            call_later = _call_later()
+            if call_later is None:  # MicroPython: no timer callbacks
+                try:
+                    await asyncio.wait_for(sse.event.wait(), self.heartbeat)
+                except asyncio.TimeoutError:
+                    return HEARTBEAT
+                continue
+            # CPython: a timer that sets the event costs far less than wait_for's task per wait
+            timer = call_later(self.heartbeat, sse.event.set)
             try:
-                await asyncio.wait_for(sse.event.wait(), self.heartbeat)
-            except asyncio.TimeoutError:
-                return HEARTBEAT
+                await sse.event.wait()
+            finally:
+                timer.cancel()
+            if not sse.queue and not self.done:
+                return HEARTBEAT  # woken by the timer
 
     async def aclose(self):
         """Stop the handler (it sees CancelledError) and wait until its clean-up has run."""
