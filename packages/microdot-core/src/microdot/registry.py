@@ -37,7 +37,9 @@ FIRST_PARTY = {
     'sse': ('microdot-sse', 'microdot-sse'),
     'session': ('microdot-session', 'microdot-session'),
     'cors': ('microdot-cors', 'microdot-cors'),
-    'utemplate': ('microdot-templates', 'microdot-templates'),
+    # the engine has no installable release on PyPI: the plugin installs its checked sdist
+    'utemplate': ('microdot-templates',
+                  'microdot-templates && python -m microdot.utemplate install'),
     'jinja': ('microdot-templates', '"microdot-templates[jinja]"'),
     'asgi': ('microdot-servers', '"microdot-servers[asgi]"'),
     'wsgi': ('microdot-servers', '"microdot-servers[wsgi]"'),
