@@ -382,9 +382,14 @@ class Microdot:
         return await server.serve(host, port, ssl, start_serving)
 
     def run(self, host='0.0.0.0', port=5000, debug=False, ssl=None):
-        """Serve the app until stopped (``shutdown()``, SIGINT or SIGTERM). Blocks."""
+        """Serve the app until stopped (``shutdown()``, SIGINT or SIGTERM). Blocks. Uses uvloop's
+        faster event loop when it is installed."""
         try:
-            asyncio.run(self.start_server(host=host, port=port, debug=debug, ssl=ssl))
+            from uvloop import run as run_loop
+        except ImportError:
+            run_loop = asyncio.run
+        try:
+            run_loop(self.start_server(host=host, port=port, debug=debug, ssl=ssl))
         except KeyboardInterrupt:  # MicroPython has no signal handlers
             pass
 
