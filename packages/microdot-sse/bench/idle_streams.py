@@ -104,7 +104,11 @@ def open_streams(port, streams, count, path, batch=200):
     while len(streams) < count:
         new = []
         for _ in range(min(batch, count - len(streams))):
-            s = socket.create_connection(('127.0.0.1', port), timeout=15)
+            try:
+                s = socket.create_connection(('127.0.0.1', port), timeout=15)
+            except OSError as exc:  # the server is gone (or its backlog is full)
+                streams.extend(new)  # closed by the caller
+                return 'stream {} could not connect: {!r}'.format(len(streams) + 1, exc)
             s.sendall('GET {} HTTP/1.1\r\nHost: b\r\nAccept: text/event-stream\r\n\r\n'.format(
                 path).encode())
             new.append(s)
@@ -172,9 +176,15 @@ def main():
                 rows.append({'streams': len(streams), 'error': error})
                 break
             time.sleep(0.5)
-            rss = rss_bytes(proc.pid)
-            heap = json.loads(get(port, '/mem'))['heap_used']
-            lat = sorted(plain_latencies(port))
+            try:
+                rss = rss_bytes(proc.pid)
+                heap = json.loads(get(port, '/mem'))['heap_used']
+                lat = sorted(plain_latencies(port))
+            except (OSError, ValueError) as exc:
+                error = 'with {} streams the plain requests failed: {!r}'.format(len(streams), exc)
+                print('stopped: ' + error)
+                rows.append({'streams': len(streams), 'error': error})
+                break
             n = len(streams)
             row = {'streams': n, 'rss': rss,
                    'rss_per_stream': (rss - base_rss) / n if n else None,
