@@ -39,6 +39,10 @@ DEFAULT_REMEMBER_DAYS = 30
 
 
 def _session_extension(request):
+    """The Session serving ``request``: a mounted sub-app's own, else the app's."""
+    subapp = getattr(request, 'subapp', None)
+    if subapp is not None and 'session' in subapp.extensions:
+        return subapp.extensions['session']
     session = request.app.extensions.get('session')
     if session is None:
         raise RuntimeError('microdot.login needs the session extension on this app: '
