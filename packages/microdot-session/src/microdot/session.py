@@ -309,7 +309,9 @@ class Session:
 
     def update(self, request, session):
         """Sign ``session`` now and set it in the cookie of this request's response."""
-        payload = dict(session)
+        payload = {}
+        for name in session:  # not dict(session): MicroPython cannot copy a dict subclass so
+            payload[name] = session[name]
         if self.lifetime is not None:
             payload['exp'] = int(time.time() + self.lifetime)
         token = self.encode(payload)
