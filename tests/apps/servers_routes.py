@@ -16,18 +16,22 @@ def install(app):
         from microdot.session import Session, with_session
     except ImportError:
         return
-    if 'session' not in app.extensions:
-        # a fixed key, as every deployment with several workers must have
-        Session(app, secret_key='servers-conformance-secret')
+    # a sub-app with its own Session (a fixed key, as every deployment with several workers must
+    # have), so that the app-wide hooks of the other route modules are left alone
+    from microdot import Microdot
+    sub = Microdot()
+    Session(sub, secret_key='servers-conformance-secret-0123456789abcdef')
 
-    @app.get('/servers/session/set/<value>')
+    @sub.get('/set/<value>')
     @with_session
     async def session_set(request, session, value):
         session['value'] = value
         session.save()
         return str(os.getpid())
 
-    @app.get('/servers/session/get')
+    @sub.get('/get')
     @with_session
     async def session_get(request, session):
         return {'value': session.get('value'), 'pid': os.getpid()}
+
+    app.mount(sub, url_prefix='/servers/session', local=True)
