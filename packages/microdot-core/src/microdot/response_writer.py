@@ -15,12 +15,16 @@ def error_bytes(status_code, text, close=True):
     return response_head('1.1', status_code, None, items) + body
 
 
+_CLIENT_GONE = object()
+
+
 async def _next_chunk_unless_closed(it, closed):
+    """The next chunk, or _CLIENT_GONE if the client ended the connection first."""
     task = asyncio.ensure_future(it.__anext__())
     await asyncio.wait((task, closed), return_when=asyncio.FIRST_COMPLETED)
     if not task.done():
         task.cancel()
-        raise ConnectionResetError('Connection lost')
+        return _CLIENT_GONE
     return task.result()
 
 
@@ -91,6 +95,8 @@ async def write_response(conn, req, res, keep_alive):
                 log('streamed response of {} {} failed: {!r}'.format(req.method, req.path, exc))
                 print_exception(exc)
                 return False
+            if chunk is _CLIENT_GONE:
+                return False  # nobody to write to; the finally below closes the stream
             if isinstance(chunk, str):
                 chunk = chunk.encode()
             if not chunk:

@@ -141,7 +141,17 @@ class HTTPServer:
     async def handle(self, reader, writer):
         """Serve one connection: requests in order until it closes or must be closed."""
         app = self.app
-        conn = Connection(app, reader, writer)
+        try:
+            conn = Connection(app, reader, writer)
+        except MemoryError:  # MicroPython with a full heap: drop this one, keep serving
+            import gc
+            gc.collect()
+            log('out of memory: connection dropped')
+            try:
+                writer.close()
+            except Exception:
+                pass
+            return
         conn.task = asyncio.current_task()
         if len(self.connections) >= app.max_connections or self.closing:
             log('connection refused: {} connections open'.format(len(self.connections)))
@@ -152,9 +162,10 @@ class HTTPServer:
                 pass
             await conn.aclose()
             return
-        self.connections.add(conn)
-        client_addr = peer_address(conn.get_extra_info('peername'))
+        client_addr = None
         try:
+            self.connections.add(conn)
+            client_addr = peer_address(conn.get_extra_info('peername'))
             await self._serve_requests(conn, client_addr)
         except asyncio.CancelledError:
             if conn.timed_out and not conn.idle and conn.buffered():
