@@ -130,6 +130,24 @@ def tampered_payload():
     return header + '.' + b64(GOOD) + '.' + signature
 
 
+def swap_signature(token, other):
+    return token.rsplit('.', 1)[0] + '.' + other.rsplit('.', 1)[1]
+
+
+def non_canonical_signature():
+    # the last base64url character of a 32-byte signature carries 4 unused bits: another spelling
+    # of the same signature, which PyJWT refuses and so must the server
+    token = signed(GOOD)
+    alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    last = alphabet.index(token[-1])
+    return token[:-1] + alphabet[last ^ 1]
+
+
+def nested_json_header():
+    # deep nesting (as deep as the conformance header limit allows) in an unsigned header
+    return b64(b'[' * 600) + '.' + b64(GOOD) + '.' + b64(b'x' * 32)
+
+
 def tampered_signature():
     token = signed(GOOD)
     last = token[-2]
@@ -139,8 +157,7 @@ def tampered_signature():
 ATTACKS = {
     'tampered payload': tampered_payload,
     'tampered signature': tampered_signature,
-    'signature of another payload': lambda: signed(GOOD).rsplit('.', 1)[0] + '.' +
-        signed({'user': 'x'}).rsplit('.', 1)[1],
+    'signature of another payload': lambda: swap_signature(signed(GOOD), signed({'user': 'x'})),
     'alg none, no signature': lambda: b64({'alg': 'none', 'typ': 'JWT'}) + '.' + b64(GOOD) + '.',
     'alg None (case)': lambda: b64({'alg': 'None'}) + '.' + b64(GOOD) + '.',
     'alg none with the HS256 signature': lambda: hand_made({'alg': 'none'}, GOOD),
@@ -169,6 +186,10 @@ ATTACKS = {
     'header not JSON': lambda: b64(b'{{') + '.' + b64(GOOD) + '.' + b64(b'x' * 32),
     'padded base64': lambda: signed(GOOD) + '==',
     'garbage': lambda: 'not-a-token',
+    'non-canonical signature spelling': non_canonical_signature,
+    'nested JSON header (600 levels), unsigned': nested_json_header,
+    'nested JSON payload (600 levels), unsigned': lambda: b64({'alg': 'HS256'}) + '.' +
+    b64(b'[' * 600) + '.' + b64(b'x' * 32),
     'only dots': lambda: '..',
 }
 
@@ -191,7 +212,7 @@ def test_huge_cookie(server):
     assert session_of(server, signed({'ok': 1})) == (200, {'session': {'ok': 1}})
 
 
-# --- key rotation ----------------------------------------------------------------------------------
+# --- key rotation --------------------------------------------------------------------------------
 
 def test_rotation_old_key_still_verifies_and_saving_resigns_with_the_new_key(server):
     old = signed({'user': 'ann'}, key=OLD_KEY)

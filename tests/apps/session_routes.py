@@ -7,7 +7,8 @@ them.
 
 * ``/session/...``: the seed's example (``/session/``, ``/session/logout``), plus ``get``, ``set``
   (query args into the session), ``sync`` (a sync handler), ``big`` (``?n=`` bytes, too large for a
-  cookie), ``save-then-abort`` and ``save-then-raise`` (the cookie also goes out on error responses);
+  cookie), ``save-then-abort`` and ``save-then-raise`` (the cookie also goes out on error
+  responses);
   keys ``[KEY, OLD_KEY]`` (rotation: the first signs, both verify);
 Handlers copy the session with ``dict(session.items())``: MicroPython's ``dict()`` cannot copy a
 dict subclass.

@@ -45,12 +45,22 @@ try:
 except ImportError:  # MicroPython
     _wraps = None
 
+try:
+    import hmac as _hmac  # CPython: C speed and a constant-time compare
+except ImportError:  # MicroPython: the pure-Python HMAC below
+    _hmac = None
+
+try:  # some boards count time from 2000, JWT counts from 1970
+    _EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
+except (AttributeError, OverflowError, OSError):
+    _EPOCH_OFFSET = 0
+
 __version__ = '0.1.0'
 MICRODOT_EXTENSION_API = 1
 
 ALGORITHM = 'HS256'
 MIN_KEY_LENGTH = 32          # bytes: the HS256 minimum of RFC 7518, section 3.2
-MAX_TOKEN_LENGTH = 8192      # longer cookies are not even parsed
+MAX_TOKEN_LENGTH = 4096      # longer cookies are refused unparsed (browsers keep no larger)
 COOKIE_OPTIONS = ('path', 'domain', 'expires', 'max_age', 'secure', 'http_only', 'partitioned',
                   'same_site')
 _MISSING_KEY = ('The session secret key is not configured: '
@@ -63,27 +73,27 @@ class SessionTooLargeError(ValueError):
 
 # --- HS256 without PyJWT -------------------------------------------------------------------------
 
-_B64URL = b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-
-
 def _b64url_encode(data):
     text = binascii.b2a_base64(data).rstrip(b'\n').rstrip(b'=')
     return text.replace(b'+', b'-').replace(b'/', b'_')
 
 
 def _b64url_decode(text):
-    """bytes of a base64url segment (no padding); ValueError for anything else."""
+    """bytes of a base64url segment (no padding); ValueError for anything else, including a
+    second spelling of the same bytes (unused low bits set in the last character)."""
     if len(text) % 4 == 1:
         raise ValueError('bad base64url length')
-    for c in text:
-        if c not in _B64URL:
-            raise ValueError('bad base64url character')
-    text = text.replace(b'-', b'+').replace(b'_', b'/') + b'=' * (-len(text) % 4)
-    return binascii.a2b_base64(text)
+    data = binascii.a2b_base64(
+        text.replace(b'-', b'+').replace(b'_', b'/') + b'=' * (-len(text) % 4))
+    if _b64url_encode(data) != text:  # also catches characters outside the alphabet
+        raise ValueError('not canonical base64url')
+    return data
 
 
 def _hmac_sha256(key, message):
     """HMAC (RFC 2104) with SHA-256: MicroPython has hashlib but no hmac module."""
+    if _hmac is not None:
+        return _hmac.new(key, message, hashlib.sha256).digest()
     if len(key) > 64:
         key = hashlib.sha256(key).digest()
     key = key + b'\x00' * (64 - len(key))
@@ -96,6 +106,8 @@ def _hmac_sha256(key, message):
 
 def _equal(a, b):
     """Constant-time comparison of two byte strings."""
+    if _hmac is not None:
+        return _hmac.compare_digest(a, b)
     if len(a) != len(b):
         return False
     diff = 0
@@ -121,12 +133,12 @@ def hs256_decode(token, keys, now=None):
     is malformed, not HS256, badly signed, expired (``exp``) or not yet valid (``nbf``)."""
     if isinstance(token, str):
         token = token.encode()
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise ValueError('token too long')
     parts = token.split(b'.')
     if len(parts) != 3:
         raise ValueError('not a JWT')
-    header = _json_segment(parts[0])
-    if not isinstance(header, dict) or header.get('alg') != ALGORITHM:
-        raise ValueError('algorithm not allowed')
+    # the signature first: no JSON an attacker wrote is parsed before it is known to be ours
     signature = _b64url_decode(parts[2])
     signing_input = parts[0] + b'.' + parts[1]
     for key in keys:
@@ -134,10 +146,13 @@ def hs256_decode(token, keys, now=None):
             break
     else:
         raise ValueError('bad signature')
+    header = _json_segment(parts[0])
+    if not isinstance(header, dict) or header.get('alg') != ALGORITHM:
+        raise ValueError('algorithm not allowed')
     payload = _json_segment(parts[1])
     if not isinstance(payload, dict):
         raise ValueError('payload is not an object')
-    now = time.time() if now is None else now
+    now = _now() if now is None else now
     for claim in ('exp', 'nbf', 'iat'):
         value = payload.get(claim)
         if value is not None and (isinstance(value, bool) or
@@ -151,6 +166,10 @@ def hs256_decode(token, keys, now=None):
 
 
 # --- the extension -------------------------------------------------------------------------------
+
+def _now():
+    return time.time() + _EPOCH_OFFSET
+
 
 def _to_bytes(key):
     return key.encode() if isinstance(key, str) else bytes(key)
@@ -178,7 +197,8 @@ class SessionDict(dict):
 
 
 class Session:
-    """The session extension: ``Session(app, secret_key='...')`` or ``Session(...).initialize(app)``.
+    """The session extension: ``Session(app, secret_key='...')``, or ``Session(...)`` then
+    ``initialize(app)``.
 
     ``secret_key``: a str or bytes, or a list of them (the first signs, all verify).
     ``cookie_options``: ``set_cookie`` keywords (``path``, ``domain``, ``expires``, ``max_age``,
@@ -225,7 +245,7 @@ class Session:
         """Attach to ``app`` (``app.extensions['session']``); arguments override the settings."""
         self._configure(secret_key, cookie_options, lifetime, cookie_name)
         app.add_extension(self.name, self)
-        app.after_error_request(self._apply_on_error)
+        app.after_error_request(_write_cookie_on_error)
         if self.secret_key is not None:
             self._keys()  # warns now about a short key rather than on the first request
 
@@ -265,12 +285,12 @@ class Session:
         keys = self._keys(secret_key)
         if not isinstance(session, (str, bytes)) or len(session) > MAX_TOKEN_LENGTH:
             return {}
-        if _pyjwt is None:
-            try:
+        try:
+            if _pyjwt is None:
                 return hs256_decode(session, keys)
-            except (ValueError, TypeError, UnicodeError):
-                return {}
-        return self._pyjwt_decode(session, keys)
+            return self._pyjwt_decode(session, keys)
+        except Exception:  # whatever a forged cookie does to a parser, it is no session
+            return {}
 
     def _pyjwt_decode(self, token, keys):
         import warnings
@@ -281,7 +301,7 @@ class Session:
                     payload = _pyjwt.decode(token, key, algorithms=[ALGORITHM])
             except _pyjwt.InvalidSignatureError:
                 continue  # maybe signed with an older key
-            except (_PyJWTError, ValueError, TypeError):
+            except _PyJWTError:
                 return {}
             return payload if isinstance(payload, dict) else {}
         return {}
@@ -313,7 +333,7 @@ class Session:
         for name in session:  # not dict(session): MicroPython cannot copy a dict subclass so
             payload[name] = session[name]
         if self.lifetime is not None:
-            payload['exp'] = int(time.time() + self.lifetime)
+            payload['exp'] = int(_now() + self.lifetime)
         token = self.encode(payload)
         size = len(self.cookie_name) + 1 + len(token)
         if size > self.max_cookie_size:
@@ -330,7 +350,7 @@ class Session:
 
     def _schedule(self, request, token):
         if getattr(request.g, '_session_cookie', None) is None:
-            request.after_request(self._apply)  # after the app's hooks, as in 2.x
+            request.after_request(_write_cookie)  # after the app's hooks, as in 2.x
         request.g._session_cookie = (self, token)
 
     # -- writing the cookie --
@@ -343,22 +363,29 @@ class Session:
                 options[option] = value
         return options
 
-    def _apply(self, request, response):
-        pending = getattr(request.g, '_session_cookie', None)
-        if pending is None:
-            return None
-        extension, token = pending
-        options = extension._cookie_options(request)
-        if token is None:
-            response.delete_cookie(extension.cookie_name, **options)
-        else:
-            response.set_cookie(extension.cookie_name, token, **options)
-        return None
 
-    def _apply_on_error(self, request, response):
-        if request is not None:
-            self._apply(request, response)
+# module-level hooks (no bound method per request: heap on MicroPython); what save() or delete()
+# decided waits in request.g and is written once, by whichever hook sees the response first
+
+
+def _write_cookie(request, response):
+    pending = getattr(request.g, '_session_cookie', None)
+    if pending is None:
         return None
+    request.g._session_cookie = None
+    extension, token = pending
+    options = extension._cookie_options(request)
+    if token is None:
+        response.delete_cookie(extension.cookie_name, **options)
+    else:
+        response.set_cookie(extension.cookie_name, token, **options)
+    return None
+
+
+def _write_cookie_on_error(request, response):
+    if request is not None:
+        _write_cookie(request, response)
+    return None
 
 
 def _extension_for(request):
