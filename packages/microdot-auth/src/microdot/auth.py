@@ -117,7 +117,7 @@ def check_password(password, hashed):
         iterations = int(iterations)
         salt = binascii.a2b_base64(salt)
         digest = binascii.a2b_base64(digest)
-    except (ValueError, AttributeError, binascii.Error):
+    except (ValueError, AttributeError):  # binascii.Error is a ValueError
         return False
     if algorithm != 'pbkdf2_sha256' or iterations < 1 or not digest:
         return False
@@ -222,7 +222,7 @@ class BasicAuth(BaseAuth):
             return None
         try:
             decoded = binascii.a2b_base64(encoded.strip()).decode()
-        except (ValueError, UnicodeError, binascii.Error):
+        except (ValueError, UnicodeError):  # binascii.Error is a ValueError
             return None
         username, sep, password = decoded.partition(':')
         if not sep:
