@@ -39,7 +39,7 @@ def make_app():
             ended('echo', ws, how)
 
     @app.route('/keepalive')
-    @with_websocket(ping_interval=0.1, ping_timeout=0.3)
+    @with_websocket(ping_interval=0.1, ping_timeout=1)  # tolerant of a loaded machine
     async def keepalive(request, ws):
         how = 'returned'
         try:
