@@ -82,7 +82,7 @@ def _settings(request, options):
     base = app_settings or _DEFAULTS
     if not options:
         return base
-    merged = Multipart.__new__(Multipart)
+    merged = Multipart()  # MicroPython has no object.__new__
     for name in _SETTINGS:
         setattr(merged, name, options[name] if name in options else getattr(base, name))
     return merged
@@ -367,17 +367,20 @@ def _temp_dir(settings):
 
 
 def _open_temp(folder):
+    """A new temporary file with a random name: ``(path, file)``."""
     for _ in range(5):
         path = folder.rstrip('/') + '/microdot-upload-' + \
             ''.join('{:02x}'.format(b) for b in os.urandom(8))
         try:
             return path, open(path, 'x+b')
-        except ValueError:  # no 'x' mode (MicroPython): the random name makes a clash unlikely
-            return path, open(path, 'w+b')
         except OSError as exc:
-            if exc.args and exc.args[0] == 17:  # EEXIST
+            if exc.args and exc.args[0] == 17:  # EEXIST: draw another name
                 continue
-            raise
+        except ValueError:
+            pass
+        # no 'x' mode (MicroPython says ENOENT or ValueError): 64 random bits make a clash
+        # with an existing file unlikely enough
+        return path, open(path, 'w+b')
     raise OSError('could not create a temporary file in ' + folder)
 
 
