@@ -47,9 +47,9 @@ def result(flat, tmp_path_factory):
     given, out = work / 'in.json', work / 'out.json'
     given.write_text(json.dumps({'key': KEY, 'tokens': tokens, 'payload': PAYLOAD}))
     env = dict(os.environ, MICROPYPATH='{}:.frozen'.format(flat))
-    proc = subprocess.run([MICROPYTHON, '-X', 'heapsize=' + HEAP, os.path.join(HERE, 'mp_decode.py'),
-                           str(given), str(out)], env=env, capture_output=True, text=True,
-                          timeout=120)
+    argv = [MICROPYTHON, '-X', 'heapsize=' + HEAP, os.path.join(HERE, 'mp_decode.py'), str(given),
+            str(out)]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and 'OK' in proc.stdout, proc.stdout + proc.stderr
     return json.loads(out.read_text())
 
