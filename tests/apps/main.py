@@ -11,7 +11,7 @@ run its timeout and size tests quickly. ``GET /_features`` lists the installed r
 import sys
 
 ROUTE_MODULES = ['core_routes', 'websocket_routes', 'sse_routes', 'session_routes', 'cors_routes',
-                 'templates_routes']
+                 'templates_routes', 'auth_routes', 'csrf_routes', 'multipart_routes']
 LIMITS = ['max_content_length', 'max_body_length', 'max_readline', 'max_request_line',
           'max_head_size', 'max_headers', 'head_timeout', 'idle_timeout', 'read_timeout',
           'max_connections', 'shutdown_timeout']

@@ -76,9 +76,12 @@ _DEFAULTS = Multipart()
 def _settings(request, options):
     """The app's Multipart (or the defaults), with per-route ``options`` on top."""
     app_settings = None
-    extensions = getattr(getattr(request, 'app', None), 'extensions', None)
-    if extensions:
-        app_settings = extensions.get(Multipart.name)
+    # a sub-app's own settings first (mounted with local=True), then the app's
+    for app in (getattr(request, 'subapp', None), getattr(request, 'app', None)):
+        extensions = getattr(app, 'extensions', None)
+        if extensions and Multipart.name in extensions:
+            app_settings = extensions[Multipart.name]
+            break
     base = app_settings or _DEFAULTS
     if not options:
         return base
