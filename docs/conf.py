@@ -26,7 +26,8 @@ intersphinx_mapping = {}
 
 html_theme = 'alabaster'
 html_title = 'microdot'
-html_theme_options = {'description': 'The impossibly small web framework for Python and MicroPython'}
+html_theme_options = {
+    'description': 'The impossibly small web framework for Python and MicroPython'}
 
 
 # Pages that live in docs/ (and are read on GitHub too) link to files elsewhere in the repository,

@@ -35,7 +35,7 @@ async def echo_round_trip(url, messages, **kwargs):
         return answers
 
 
-# -- hello ------------------------------------------------------------------------------------------
+# -- hello ----------------------------------------------------------------------------------------
 HELLO = {
     'builtin': (python(example('hello', 'app.py'), '{port}'), EXAMPLES),
     'uvicorn': (uvicorn(example('hello'), 'hello_asgi:app'), EXAMPLES),
@@ -53,7 +53,7 @@ def test_hello(runtime):
         assert get(server.url + '/nope').status_code == 404
 
 
-# -- websocket echo ---------------------------------------------------------------------------------
+# -- websocket echo -------------------------------------------------------------------------------
 ECHO = {
     'builtin': python(example('websocket', 'echo.py'), '{port}'),
     'uvicorn': uvicorn(example('websocket'), 'echo_asgi:app'),
@@ -72,7 +72,7 @@ def test_websocket_echo(runtime):
         assert asyncio.run(echo_round_trip(server.url, messages)) == messages
 
 
-# -- SSE counter ------------------------------------------------------------------------------------
+# -- SSE counter ----------------------------------------------------------------------------------
 def test_sse_counter():
     with ServerProcess(python(example('sse', 'counter.py'), '{port}')) as server:
         page = get(server.url + '/')
@@ -85,7 +85,7 @@ def test_sse_counter():
             [('comment', 'end')]
 
 
-# -- templates --------------------------------------------------------------------------------------
+# -- templates ------------------------------------------------------------------------------------
 TEMPLATES = [(engine, runtime) for engine in ('utemplate', 'jinja')
              for runtime in ('builtin', 'uvicorn', 'gunicorn')]
 
@@ -103,7 +103,7 @@ def test_templates_hello(engine, runtime):
         assert '<h1>Hello, World!</h1>' in r.text
         assert '<form method="GET"' in r.text
         r = get(server.url + '/', params={'name': '<Ada & co>'})
-        assert '<h1>Hello, &lt;Ada &amp; co&gt;!</h1>' in r.text  # escaped by both engines' examples
+        assert '<h1>Hello, &lt;Ada &amp; co&gt;!</h1>' in r.text  # escaped by both examples
 
 
 @pytest.mark.parametrize('script,check', [('utemplate_app.py', 'microdot + uTemplate'),
@@ -116,7 +116,7 @@ def test_templates_folder_apps(script, check):
         assert check in r.text and 'Hello, you!' in r.text
 
 
-# -- sessions ---------------------------------------------------------------------------------------
+# -- sessions -------------------------------------------------------------------------------------
 def test_sessions_login():
     env = {'SECRET_KEY': 'example-test-key'}
     with ServerProcess(python(example('sessions', 'login.py'), '{port}'), env=env) as server:
@@ -139,7 +139,7 @@ def test_sessions_login():
             assert 'You are not logged in.' in client.get('/').text
 
 
-# -- CORS -------------------------------------------------------------------------------------------
+# -- CORS -----------------------------------------------------------------------------------------
 def test_cors():
     allowed = 'http://127.0.0.1:8000'
     with ServerProcess(python(example('cors', 'cors.py'), '{port}', allowed)) as server:
@@ -158,7 +158,7 @@ def test_cors():
     assert "credentials: 'include'" in page
 
 
-# -- the showcase -----------------------------------------------------------------------------------
+# -- the showcase ---------------------------------------------------------------------------------
 SHOWCASE = {
     'builtin': python(example('showcase', 'app.py'), '--port', '{port}'),
     'uvicorn': uvicorn(example('showcase'), 'asgi_app:app'),
@@ -241,7 +241,7 @@ def test_showcase(runtime):
             assert client.get('/').status_code == 302
 
 
-# -- the same examples on MicroPython (the unix port, with the flat microdot/ build) ----------------
+# -- the same examples on MicroPython (the unix port, with the flat microdot/ build) --------------
 @pytest.fixture(scope='module')
 def micropython(tmp_path_factory):
     import shutil
