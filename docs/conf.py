@@ -1,4 +1,5 @@
 """Sphinx configuration of the microdot documentation (tox -e docs builds it with -W)."""
+import os
 import re
 
 
@@ -40,5 +41,19 @@ def _repository_links(app, docname, source):
     source[0] = _REPO_LINK.sub(r'\1 (`\2`)', source[0])
 
 
+def _unlisted_pages(app, docname, source):
+    """Top-level pages that others add to docs/ later appear under "More" instead of failing the
+    build (a page outside every toctree is a warning, and the build treats warnings as errors)."""
+    if docname != root_doc:
+        return
+    listed = set(re.findall(r'^([\w-]+)\s*$', source[0], re.M))
+    pages = sorted(name[:-3] for name in os.listdir(app.srcdir)
+                   if name.endswith('.md') and name[:-3] not in listed | {root_doc, 'README'})
+    if pages:
+        source[0] += ('\n```{toctree}\n:caption: More\n:maxdepth: 1\n\n' + '\n'.join(pages)
+                      + '\n```\n')
+
+
 def setup(app):
     app.connect('source-read', _repository_links)
+    app.connect('source-read', _unlisted_pages)
