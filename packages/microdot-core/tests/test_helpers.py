@@ -85,3 +85,9 @@ def test_mro():
     class B(A):
         pass
     assert list(mro(B))[:3] == [B, A, Exception]
+
+
+def test_urldecode_refuses_non_hex_escapes():
+    for bad in ('%+1', '% 1', '%-1', '%1g'):
+        with pytest.raises(ValueError):
+            urldecode(bad)

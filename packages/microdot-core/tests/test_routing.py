@@ -122,3 +122,16 @@ async def test_local_subapp_hooks_see_automatic_options_and_405():
     assert res.headers['X-Sub'] == '1' and res.headers['Allow'] == 'GET, HEAD, OPTIONS'
     res = await client.request('DELETE', '/sub/x')
     assert res.status_code == 405 and res.headers['X-Sub-Error'] == '1'
+
+
+async def test_bad_percent_encoding_in_a_path_argument_is_400():
+    app = Microdot()
+
+    @app.route('/p/<path:rest>')
+    async def p(req, rest):
+        return rest
+
+    client = TestClient(app)
+    assert (await client.get('/p/a%20b')).text == 'a b'
+    for bad in ('/p/%zz', '/p/%ff', '/p/%e2%80'):
+        assert (await client.get(bad)).status_code == 400

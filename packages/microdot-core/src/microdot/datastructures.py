@@ -29,6 +29,9 @@ def urldecode(s):
         if len(part) < 2:
             out.append(b'%' + part)  # a lone '%' stays literal
             continue
+        for c in part[:2]:
+            if not (48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102):
+                raise ValueError('invalid percent-encoding')
         out.append(bytes([int(part[:2], 16)]))
         out.append(part[2:])
     try:

@@ -41,6 +41,9 @@ FIRST_PARTY = {
     'utemplate': ('microdot-templates',
                   'microdot-templates && python -m microdot.utemplate install'),
     'jinja': ('microdot-templates', '"microdot-templates[jinja]"'),
+    'login': ('microdot-auth', 'microdot-auth microdot-session'),
+    'csrf': ('microdot-csrf', 'microdot-csrf'),
+    'multipart': ('microdot-multipart', 'microdot-multipart'),
     'asgi': ('microdot-servers', '"microdot-servers[asgi]"'),
     'wsgi': ('microdot-servers', '"microdot-servers[wsgi]"'),
 }

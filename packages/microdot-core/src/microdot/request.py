@@ -118,9 +118,18 @@ class Request:
             self._form = _parse_urlencoded(text)
         return self._form
 
+    @form.setter
+    def form(self, form):
+        # for extensions that parse other body types (multipart)
+        self._form = form
+
     @property
     def files(self):
         return self._files
+
+    @files.setter
+    def files(self, files):
+        self._files = files
 
     def after_request(self, f):
         """Register ``f(request, response)`` to run after this request only (success path)."""

@@ -2,6 +2,7 @@
 import re
 
 from .datastructures import urldecode
+from .http11 import HTTPException
 
 
 def _regex_escape(text):
@@ -76,7 +77,10 @@ class URLPattern:
         for name, parser, group, is_path in self.segments:
             value = g.group(group)
             if '%' in value or '+' in value:
-                value = urldecode(value.replace('+', '%2B'))
+                try:
+                    value = urldecode(value.replace('+', '%2B'))
+                except ValueError:  # bad escape or invalid UTF-8: the client's error
+                    raise HTTPException(400, 'Bad request')
             if parser:
                 value = parser(value)
                 if value is None:
