@@ -1,0 +1,92 @@
+"""Sending one hostile request over a raw socket and judging what comes back.
+
+``probe(server, data)`` sends ``data`` followed by a pipelined harmless request (PROBE) and returns
+an Outcome: the first response (or None if the server closed without answering) and every response
+read after it until the connection closed or went quiet. Whatever the server refused, nothing
+that followed it on the wire may be answered (no smuggling).
+"""
+import socket
+import time
+
+from rawhttp import ConnectionClosed, RawConnection
+
+# a request that can only be answered if the server parsed it as a request of its own
+PROBE = b'GET /core/int/666 HTTP/1.1\r\nHost: probe\r\n\r\n'
+# headers any refusal may carry; anything else would come from the request (reflection/injection)
+ERROR_HEADERS = {'content-type', 'content-length', 'connection', 'date', 'server',
+                 'transfer-encoding', 'vary', 'access-control-allow-origin'}
+
+
+class Outcome:
+    def __init__(self, first, rest, closed):
+        self.first = first        # rawhttp.Response or None
+        self.rest = rest          # responses that followed (pipelined)
+        self.closed = closed      # the server closed the connection
+
+    @property
+    def status(self):
+        return self.first.status if self.first is not None else None
+
+    def __repr__(self):
+        return '<Outcome {!r} then {!r} closed={}>'.format(self.first, self.rest, self.closed)
+
+
+def probe(server, data, pipeline=PROBE, timeout=5.0, quiet=1.5):
+    conn = RawConnection(server.host, server.port, timeout)
+    try:
+        try:
+            conn.send(data + (pipeline or b''))
+        except OSError:
+            pass  # the server may refuse and close before it read everything
+        first, rest, closed = None, [], False
+        try:
+            first = conn.read_response()
+            conn.sock.settimeout(quiet)
+            while len(rest) < 4:
+                rest.append(conn.read_response())
+        except ConnectionClosed:
+            closed = True
+        except socket.timeout:
+            pass
+        except OSError:
+            closed = True
+        return Outcome(first, rest, closed)
+    finally:
+        conn.close()
+
+
+def assert_refused(outcome, statuses, own_protocol):
+    """A refusal: one of ``statuses`` on microdot's own server (any 4xx or 505 elsewhere, or a
+    plain close), never 5xx, never a traceback, no header taken from the request, and nothing
+    that followed on the wire answered."""
+    res = outcome.first
+    if res is None:
+        assert not own_protocol, 'closed without a response: {!r}'.format(outcome)
+    else:
+        if own_protocol:
+            assert res.status in statuses, outcome
+        else:
+            assert 400 <= res.status < 500 or res.status == 505, outcome
+        assert b'Traceback' not in res.body and b'File "' not in res.body, res.body
+        for name, value in res.headers:
+            assert name.lower() in ERROR_HEADERS, 'unexpected header {}: {}'.format(name, value)
+    assert not any(b'666' in r.body for r in outcome.rest), 'smuggled request answered: {!r}'.format(
+        outcome)
+    if own_protocol and res is not None:
+        assert outcome.closed and not outcome.rest, 'connection left open after {}'.format(outcome)
+
+
+def assert_served(outcome, status=200):
+    """Accepted: the expected status, and the pipelined PROBE answered after it."""
+    assert outcome.first is not None and outcome.first.status == status, outcome
+    assert outcome.rest and outcome.rest[0].status == 200 and b'666' in outcome.rest[0].body, \
+        outcome
+
+
+def wait_until(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
