@@ -7,15 +7,15 @@ them.
 
 * ``/session/...``: the seed's example (``/session/``, ``/session/logout``), plus ``get``, ``set``
   (query args into the session), ``sync`` (a sync handler), ``big`` (``?n=`` bytes, too large for a
-  cookie), ``save-then-abort`` and ``save-then-raise`` (the cookie also goes out on error
-  responses);
+  cookie), ``fail/abort``, ``fail/raise`` and ``fail/delete-then-abort`` (the cookie also goes
+  out on error responses);
   keys ``[KEY, OLD_KEY]`` (rotation: the first signs, both verify);
 Handlers copy the session with ``dict(session.items())``: MicroPython's ``dict()`` cannot copy a
 dict subclass.
 
-* ``/session/lifetime/...``: the same ``get``/``set`` with a 60 s lifetime (``exp``);
-* ``/session/opts/...``: every cookie option set (``Path=/session/opts``, ``Domain``, ``Max-Age``,
-  ``Secure``, ``SameSite=Strict``, ``Partitioned``).
+* ``/session/lifetime/rw``: read (and write the query args) with a 60 s lifetime (``exp``);
+* ``/session/opts/rw``: the same, with every cookie option set (``Path=/session/opts``,
+  ``Domain``, ``Max-Age``, ``Secure``, ``SameSite=Strict``, ``Partitioned``).
 """
 from microdot import Microdot, abort, redirect
 from microdot.session import Session, SessionTooLargeError, with_session
@@ -25,6 +25,18 @@ OLD_KEY = 'conformance-old-session-key-0123456789'       # 38 bytes
 LIFETIME = 60
 OPTIONS = {'path': '/session/opts', 'domain': 'example.com', 'max_age': 600, 'secure': True,
            'same_site': 'Strict', 'partitioned': True}
+
+
+def add_read_write(sub):
+    # one route (each route costs heap on MicroPython): query args, if any, are saved
+    @sub.get('/rw')
+    @with_session
+    async def read_write(request, session):
+        if request.args:
+            for name in request.args:
+                session[name] = request.args[name]
+            session.save()
+        return {'session': dict(session.items())}
 
 
 def add_get_set(sub):
@@ -81,7 +93,7 @@ def main_sub():
     @sub.get('/big')
     @with_session
     async def big(request, session):
-        session['big'] = 'x' * int(request.args.get('n', '5000'))
+        session['big'] = 'x' * int(request.args.get('n', '3500'))
         if request.args.get('catch'):
             try:
                 session.save()
@@ -91,25 +103,18 @@ def main_sub():
         session.save()  # uncaught: a 500, and no cookie
         return {'saved': True}
 
-    @sub.get('/save-then-abort')
+    @sub.get('/fail/<how>')
     @with_session
-    async def save_then_abort(request, session):
-        session['saved'] = 'before abort'
+    async def fail(request, session, how):
+        # save (or delete), then fail: the cookie goes out with the error response
+        if how == 'delete-then-abort':
+            session.delete()
+            abort(403)
+        session['saved'] = 'before ' + how
         session.save()
-        abort(409)
-
-    @sub.get('/save-then-raise')
-    @with_session
-    async def save_then_raise(request, session):
-        session['saved'] = 'before raise'
-        session.save()
+        if how == 'abort':
+            abort(409)
         raise RuntimeError('expected by the session conformance tests')
-
-    @sub.get('/delete-then-abort')
-    @with_session
-    async def delete_then_abort(request, session):
-        session.delete()
-        abort(403)
 
     return sub
 
@@ -119,10 +124,10 @@ def install(app):
 
     lifetime = Microdot()
     Session(lifetime, secret_key=KEY, lifetime=LIFETIME)
-    add_get_set(lifetime)
+    add_read_write(lifetime)
     app.mount(lifetime, url_prefix='/session/lifetime', local=True)
 
     opts = Microdot()
     Session(opts, secret_key=KEY, cookie_options=OPTIONS)
-    add_get_set(opts)
+    add_read_write(opts)
     app.mount(opts, url_prefix='/session/opts', local=True)
