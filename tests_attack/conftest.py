@@ -16,6 +16,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TESTS = os.path.join(ROOT, 'tests')
+os.environ.setdefault('PYTHONUNBUFFERED', '1')  # the server's log lines reach its log file at once
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)  # rawhttp, server_runtimes and the conformance modules
 
@@ -55,3 +56,14 @@ def assert_answers_quickly(server, limit=5.0):
     res = httpx.get(server.url + '/core/text', timeout=limit)
     assert res.status_code == 200, res
     return res.elapsed.total_seconds()
+
+
+# figures the cases report (fuzz counts, concurrency), printed at the end of the run
+FIGURES = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section('attack figures ({})'.format(TARGET))
+        for line in FIGURES:
+            terminalreporter.write_line(line)
