@@ -150,8 +150,11 @@ def create_app(app=None, allowed_origins=None, secret_key=None):
         queue = room.join()
 
         async def forward():
-            while True:
-                await ws.send(await queue.get())
+            try:
+                while True:
+                    await ws.send(await queue.get())
+            except (ConnectionClosed, OSError):
+                pass  # the receiving loop below sees the close too and cleans up
 
         sender = asyncio.ensure_future(forward())
         room.post('*', user + ' joined')
