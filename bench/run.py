@@ -399,6 +399,8 @@ def measure_server(server, args, out, load):
         for name, _, spec in SCENARIOS:
             if server.hello_only and name not in HELLO_ONLY:
                 continue
+            if args.scenarios and name not in args.scenarios.split(','):
+                continue
             cpu0 = cpu_seconds(server.proc.pid)
             try:
                 if name == 'ws_echo':
@@ -511,10 +513,12 @@ def main(argv=None):
     parser.add_argument('--duration', type=float, default=3, help='seconds per scenario')
     parser.add_argument('--rounds', type=int, default=1, help='rounds (median is reported)')
     parser.add_argument('--only', help='comma-separated server names')
+    parser.add_argument('--scenarios', help='comma-separated scenario names (default: all)')
     parser.add_argument('--out', default=os.path.join(BENCH, 'results'))
     parser.add_argument('--md262-venv', default=os.path.join(tempfile.gettempdir(), 'bench-md262'))
     parser.add_argument('--python-load', action='store_true', help='use the Python load generator')
     parser.add_argument('--no-small-heaps', action='store_true')
+    parser.add_argument('--docs', action='store_true', help='also write docs/performance.md')
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     if PIN:
@@ -554,7 +558,7 @@ def main(argv=None):
     with open(os.path.join(args.out, 'results.json'), 'w') as f:
         json.dump(report, f, indent=1)
     import report as report_module  # bench/report.py
-    report_module.write(report, args.out)
+    report_module.write(report, args.out, docs=os.path.join(ROOT, 'docs') if args.docs else None)
     return 0
 
 
