@@ -56,9 +56,14 @@ def probe(server, data, pipeline=PROBE, timeout=5.0, quiet=1.5):
 
 
 def assert_refused(outcome, statuses, own_protocol):
-    """A refusal: one of ``statuses`` on microdot's own server (any 4xx or 505 elsewhere, or a
-    plain close), never 5xx, never a traceback, no header taken from the request, and nothing
-    that followed on the wire answered."""
+    """A refusal on microdot's own server (cpython, micropython): one of ``statuses``, never a
+    traceback, no header taken from the request, the connection closed, nothing that followed on
+    the wire answered.
+
+    Under uvicorn and gunicorn their HTTP parser decides, and may accept what ours refuses (obs-text
+    in a field value is legal HTTP; their limits differ): there the case checks that the answer is
+    never a 5xx (505 aside), never a traceback, never a reflected header, and that after a
+    refusal (4xx other than 404/405) nothing that followed on the wire was answered."""
     res = outcome.first
     if res is None:
         assert not own_protocol, 'closed without a response: {!r}'.format(outcome)
@@ -66,12 +71,14 @@ def assert_refused(outcome, statuses, own_protocol):
         if own_protocol:
             assert res.status in statuses, outcome
         else:
-            assert 400 <= res.status < 500 or res.status == 505, outcome
+            assert res.status < 500 or res.status == 505, outcome
         assert b'Traceback' not in res.body and b'File "' not in res.body, res.body
         for name, value in res.headers:
             assert name.lower() in ERROR_HEADERS, 'unexpected header {}: {}'.format(name, value)
-    assert not any(b'666' in r.body for r in outcome.rest), 'smuggled request answered: {!r}'.format(
-        outcome)
+    refused = res is None or res.status >= 400 and res.status not in (404, 405)
+    if own_protocol or refused:
+        assert not any(b'666' in r.body for r in outcome.rest), \
+            'smuggled request answered: {!r}'.format(outcome)
     if own_protocol and res is not None:
         assert outcome.closed and not outcome.rest, 'connection left open after {}'.format(outcome)
 
