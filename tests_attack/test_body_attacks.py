@@ -35,6 +35,9 @@ TE = [('Transfer-Encoding', 'chunked')]
 ], ids=['one', 'two', 'extension', 'extensions', 'trailers', 'leading-zeros', 'minimal'])
 def test_valid_chunked_then_pipelined(server, body):
     outcome = probe(server, post(TE, body))
+    if server.runtime not in OWN_PROTOCOL and outcome.status == 400:
+        # gunicorn refuses a Content-Length among the trailers: a clean refusal is fine there
+        return assert_refused(outcome, (), False)
     assert_served(outcome)
     assert outcome.first.body == b'hello', outcome
 
