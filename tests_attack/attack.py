@@ -31,7 +31,7 @@ class Outcome:
         return '<Outcome {!r} then {!r} closed={}>'.format(self.first, self.rest, self.closed)
 
 
-def probe(server, data, pipeline=PROBE, timeout=5.0, quiet=1.5):
+def probe(server, data, pipeline=PROBE, timeout=5.0, quiet=1.0):
     conn = RawConnection(server.host, server.port, timeout)
     try:
         try:
@@ -44,6 +44,8 @@ def probe(server, data, pipeline=PROBE, timeout=5.0, quiet=1.5):
             conn.sock.settimeout(quiet)
             while len(rest) < 4:
                 rest.append(conn.read_response())
+                if b'666' in rest[-1].body:
+                    break  # the probe was answered: nothing more is coming
         except ConnectionClosed:
             closed = True
         except socket.timeout:
