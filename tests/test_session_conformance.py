@@ -201,14 +201,18 @@ def test_attack_gives_an_empty_session(server, attack):
 
 
 def test_huge_cookie(server):
-    # a bogus token as large as the server lets a header line be: an empty session; larger: a
-    # clean 431 from the server (its header limits), and the server keeps serving
+    # a bogus token as large as the server lets a header line be: an empty session; a genuine
+    # token over 4 KB: an empty session, or a clean 4xx from the server's header limits; and the
+    # server keeps serving
     limit = server.limits['max_readline']
     token = 'a' * (limit - len('Cookie: session=\r\n') - 2)
     assert session_of(server, token) == (200, {'session': {}})
-    token = signed({'big': 'x' * limit})
+    token = signed({'big': 'x' * max(limit, 4096)})  # over 4 KB: refused unparsed
     res = httpx.get(server.url + '/session/get', headers={'Cookie': 'session=' + token})
-    assert res.status_code in (400, 431)
+    if res.status_code == 200:  # servers with larger header limits (uvicorn, gunicorn)
+        assert res.json() == {'session': {}}
+    else:
+        assert res.status_code in (400, 431)
     assert session_of(server, signed({'ok': 1})) == (200, {'session': {'ok': 1}})
 
 
