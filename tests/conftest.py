@@ -66,7 +66,7 @@ def micropython_runtime(port, workdir, *extra):
             raise RuntimeError('modules that do not import on MicroPython (fix them, or list '
                                'them in tools/micropython_build.py CPYTHON_ONLY):\n' + '\n'.join(
                                    '{}: {}'.format(m, e.splitlines()[-1]) for m, e in failures))
-    heap = os.environ.get('MICRODOT_MP_HEAP', '512k')
+    heap = os.environ.get('MICRODOT_MP_HEAP', '1m')  # generous: .py sources compile in RAM
     env = dict(os.environ, MICROPYPATH=workdir + ':.frozen')
     argv = [os.environ.get('MICROPYTHON', 'micropython'), '-X', 'heapsize=' + heap, MAIN,
             '--port', str(port)] + SERVER_OPTIONS + list(extra)
