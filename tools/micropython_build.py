@@ -12,6 +12,7 @@ listed in CPYTHON_ONLY, or a MicroPython-safety bug). ``--mpy`` also compiles ea
 """
 import argparse
 import glob
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -19,43 +20,51 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Distributions and modules that need CPython: the ASGI/WSGI adapters (signal, os, uvicorn,
-# gunicorn), the core's asyncio-transport fast path, jinja2, LiveServer (threading), the uTemplate
-# installer and the command line. The registry stays: it imports on MicroPython, where extensions
-# are registered explicitly. A new CPython-only module goes here (``--check`` finds them).
+def _load_testing_micropython():
+    # the core's test helper does the copying (one implementation for the repository and for
+    # plugin authors); loaded from its file so that no installed microdot is imported instead
+    path = os.path.join(ROOT, 'packages', 'microdot-core', 'src', 'microdot',
+                        'testing_micropython.py')
+    spec = importlib.util.spec_from_file_location('_microdot_testing_micropython', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_helper = _load_testing_micropython()
+
+# Distributions whose modules all need CPython (the ASGI/WSGI adapters: signal, os, uvicorn,
+# gunicorn). Single CPython-only modules (the core's asyncio-transport fast path, jinja2,
+# LiveServer, the uTemplate installer, the command line) are listed once, in the core's
+# microdot/testing_micropython.py CPYTHON_ONLY; a new one goes there (``--check`` finds them).
+# The registry stays: it imports on MicroPython, where extensions are registered explicitly.
 CPYTHON_ONLY_DISTRIBUTIONS = {'microdot-servers'}
-CPYTHON_ONLY = {'asgi.py', 'wsgi.py', 'transport.py', 'jinja.py', 'testing.py', '__main__.py',
-                'utemplate_installer.py'}
+CPYTHON_ONLY = _helper.CPYTHON_ONLY
+
+
+def source_folders(root=ROOT):
+    """The ``src/microdot`` folders of the distributions MicroPython runs, core first."""
+    folders = sorted(glob.glob(os.path.join(root, 'packages', '*', 'src', 'microdot')))
+    folders = [f for f in folders if f.split(os.sep)[-3] not in CPYTHON_ONLY_DISTRIBUTIONS]
+    return sorted(folders, key=lambda f: f.split(os.sep)[-3] != 'microdot-core')
 
 
 def source_modules(root=ROOT):
     """``{file name: path}`` of every MicroPython-capable module; a name found in two
     distributions is an error (one would silently overwrite the other)."""
-    found = {}
-    for path in sorted(glob.glob(os.path.join(root, 'packages', '*', 'src', 'microdot', '*.py'))):
-        name = os.path.basename(path)
-        distribution = path.split(os.sep)[-4]
-        if name in CPYTHON_ONLY or distribution in CPYTHON_ONLY_DISTRIBUTIONS:
-            continue
-        if name in found:
-            raise SystemExit('{} is shipped by two distributions: {} and {}'.format(
-                name, found[name], path))
-        found[name] = path
-    return found
+    try:
+        return _helper._module_files(source_folders(root))
+    except RuntimeError as exc:
+        raise SystemExit(str(exc))
 
 
 def build(out, root=ROOT):
     """Copy the modules into ``out/microdot/`` (emptied first); returns the module names."""
-    modules = source_modules(root)
-    if '__init__.py' not in modules:
-        raise SystemExit('packages/microdot-core/src/microdot/__init__.py not found')
-    package = os.path.join(out, 'microdot')
-    if os.path.isdir(package):
-        shutil.rmtree(package)
-    os.makedirs(package)
-    for name, path in sorted(modules.items()):
-        shutil.copyfile(path, os.path.join(package, name))
-    return sorted(modules)
+    try:
+        _helper.micropython_flat_build(out, folders=source_folders(root))
+    except RuntimeError as exc:
+        raise SystemExit(str(exc))
+    return sorted(os.listdir(os.path.join(out, 'microdot')))
 
 
 def compile_mpy(out, names, mpy_cross='mpy-cross'):
