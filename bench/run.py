@@ -186,8 +186,11 @@ def wrk(port, path, conns, duration, close=False, post=False):
                          capture_output=True, text=True, timeout=duration + 30).stdout
     result = {'requests': int(re.search(r'(\d+) requests in', out).group(1)),
               'rps': float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1)),
-              'p50_ms': _ms(re.search(r'50%\s+(\S+)', out).group(1)),
-              'p99_ms': _ms(re.search(r'99%\s+(\S+)', out).group(1)), 'errors': 0}
+              'errors': 0}
+    distribution = out.partition('Latency Distribution')[2]
+    for q in ('50', '99'):
+        match = re.search(r'^\s*' + q + r'%\s+(\S+)', distribution, re.M)
+        result['p{}_ms'.format(q)] = _ms(match.group(1)) if match else None
     socket_errors = re.search(r'connect (\d+), read (\d+), write (\d+), timeout (\d+)', out)
     if socket_errors:
         # a read error is how wrk sees a server that closes after each response: not a failure
