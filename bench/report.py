@@ -125,7 +125,7 @@ def markdown(report):
            '{} ({} CPUs), Linux {}, CPython {}, {}; load: {} ({}); {} s per scenario, {} round(s) '
            '(median); load average at the end {}. Server on CPU 0, load generator on CPU 1.'.format(
                m['cpu'], m['cpus'], m['kernel'], m['python'], m['micropython'], report['load_generator'],
-               m['wrk'], report['duration_s'], report['rounds'], ' '.join(m['loadavg'])),
+               m['wrk'] if report['load_generator'] == 'wrk' else 'Python asyncio client', report['duration_s'], report['rounds'], ' '.join(m['loadavg'])),
            '', '## Targets', '', '| target | req/s ratio or figure | CPU/req ratio | |', '|---|---:|---:|---|']
     out += ['| {} | {} | {} | {} |'.format(*row) for row in targets(report)]
 
@@ -174,12 +174,14 @@ def markdown(report):
                 _fmt(r[s].get(k, {}).get('alloc')) for k in (
                     'mp_heap_start', 'mp_heap_start_collect', 'mp_heap_load', 'mp_heap_collect')]))
     if report.get('small_heaps'):
-        out += ['', '## Small MicroPython heaps (bench/hello_app.py)', '',
-                '| server | modules | heap | connections | started | req/s | errors | alive after load |',
-                '|---|---|---|---:|---|---:|---:|---|']
+        out += ['', '## Small MicroPython heaps (bench/apps/hello_mem.py: the hello app and /_mem)', '',
+                '| server | modules | heap | gc heap after start-up, after a collect (B) | connections | '
+                'started | req/s | errors | alive after load |',
+                '|---|---|---|---:|---:|---|---:|---:|---|']
         for c in report['small_heaps']:
-            out.append('| {} | .{} | {} | {} | {} | {} | {} | {} |'.format(
+            out.append('| {} | .{} | {} | {}, {} | {} | {} | {} | {} | {} |'.format(
                 'microdot' if c['who'] == 'ours' else 'Microdot 2.6.2', c['flavour'], c['heap'],
+                _fmt(c.get('heap_start')), _fmt(c.get('heap_start_collect')),
                 c['conns'], 'yes' if c.get('started') else 'no', _fmt(c.get('rps')),
                 c.get('errors', 'n/a'), 'yes' if c.get('alive_after') else 'no'))
     return '\n'.join(out) + '\n'
