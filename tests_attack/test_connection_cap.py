@@ -97,8 +97,10 @@ def test_burst_of_connections_is_refused_cleanly(capped):
             s.close()
     FIGURES.append('connection cap ({}, max_connections={}): burst of {}: {}'.format(
         capped.runtime, CAP, n, statuses))
-    assert statuses.get('503', 0) >= n - CAP - 2, statuses
-    assert set(statuses) <= {'503', 'held', '408', 'closed'}, statuses
+    # every connection is answered cleanly: 503 past the cap, 408 for those the cap let in (on a
+    # slow accept loop, slots free up at the head timeout while the burst is still arriving)
+    assert set(statuses) <= {'503', '408'}, statuses
+    assert statuses.get('503', 0) >= n // 2, statuses
     assert capped.alive()
     assert 'MemoryError' not in capped.log_tail(100000)
     deadline = time.monotonic() + 8

@@ -39,7 +39,7 @@ def static(server):
         f.write(SECRET)
     os.symlink(os.path.join(base, 'outside'), os.path.join(root, 'out'))
     os.symlink(os.path.join(base, 'outside', 'secret.txt'), os.path.join(root, 'link.txt'))
-    os.symlink('../secret.txt', os.path.join(root, 'sub', 'up.txt'))
+    os.symlink('../../secret.txt', os.path.join(root, 'sub', 'up.txt'))
     port = free_port()
     if server.runtime == 'micropython':
         argv = [os.environ.get('MICROPYTHON', 'micropython'), '-X', 'heapsize=256k', APP]

@@ -10,7 +10,8 @@ import time
 import httpx
 import pytest
 
-from conftest import FIGURES, require
+from conftest import FIGURES, open_finding, require
+from rawhttp import RawConnection
 from test_websocket_conformance import TEXT, RawWS, frame
 
 
@@ -94,6 +95,20 @@ def test_disconnect_mid_frame(server, ws_routes, cut, how):
     else:
         conn.close()
     assert echo_works(server)
+
+
+@pytest.mark.parametrize('key', [
+    'dGhlIHNhbXBsZS=ub25jZQ==', 'dGhlIHNhbXBsZSBub25jZQ=', 'dGhlIHNhbXBsZSBub25jZQ', '!' * 24,
+    'dGhlIHNhbXBsZSBub25jZQ==dGhl', 'AAAAAAAAAAAAAAAAAAAAAAAAAA==',
+], ids=['inner-pad', 'short', 'no-pad', 'not-base64', 'long', 'too-many-bytes'])
+@open_finding('websocket', ('micropython',), 'binascii.Error does not exist on MicroPython: 500')
+def test_malformed_websocket_key_is_400(server, ws_routes, key):
+    with RawConnection(server.host, server.port, 5) as conn:
+        conn.send('GET /websocket/echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'
+                  'Connection: Upgrade\r\nSec-WebSocket-Key: {}\r\n'
+                  'Sec-WebSocket-Version: 13\r\n\r\n'.format(key))
+        res = conn.read_response()
+        assert res.status == 400, res
 
 
 def test_many_abandoned_handshakes(server, ws_routes):
