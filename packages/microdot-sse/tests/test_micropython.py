@@ -6,9 +6,6 @@ on a 256 KB heap is driven by the ``httpx-sse`` client.
 """
 import json
 import os
-import shutil
-import socket
-import subprocess
 import time
 import uuid
 
@@ -16,18 +13,15 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
-import microdot
-import microdot.sse
 from microdot.sse import encode_event
+from microdot.testing_micropython import (MicroPythonServer, find_micropython,
+                                          micropython_flat_build, run_micropython)
 
-MICROPYTHON = os.environ.get('MICROPYTHON', 'micropython')
-CPYTHON_ONLY = {'testing.py', '__main__.py', 'asgi.py', 'wsgi.py', 'jinja.py'}
 HERE = os.path.dirname(os.path.abspath(__file__))
 HEAP = '128k'  # imports and the encoder; the server runs on SERVER_HEAP
 SERVER_HEAP = '256k'  # as the conformance suite: the app, the core and a few streams of ~6 KB
 
-pytestmark = pytest.mark.skipif(shutil.which(MICROPYTHON) is None,
-                                reason='micropython is not installed')
+pytestmark = pytest.mark.skipif(find_micropython() is None, reason='micropython is not installed')
 
 CASES = [
     ('foo',), ('bar', 'test'), ('bar', 'test', 'id42'), ('bar', None, None, 2.5),
@@ -39,21 +33,7 @@ CASES = [
 @pytest.fixture(scope='module')
 def flat(tmp_path_factory):
     """The core's modules and sse.py in one folder, as mip installs them on a board."""
-    root = tmp_path_factory.mktemp('mp')
-    package = root / 'microdot'
-    package.mkdir()
-    core = os.path.dirname(microdot.__file__)
-    for name in os.listdir(core):
-        if name.endswith('.py') and name not in CPYTHON_ONLY:
-            shutil.copy(os.path.join(core, name), package / name)
-    shutil.copy(microdot.sse.__file__, package / 'sse.py')
-    return root
-
-
-def run_micropython(flat, script, heap=HEAP):
-    env = dict(os.environ, MICROPYPATH='{}:.frozen'.format(flat))
-    return subprocess.run([MICROPYTHON, '-X', 'heapsize=' + heap, '-c', script], env=env,
-                          capture_output=True, timeout=60)
+    return micropython_flat_build(tmp_path_factory.mktemp('mp'), modules=['sse'])
 
 
 def test_encoder_gives_the_same_bytes(flat):
@@ -71,9 +51,9 @@ def test_encoder_gives_the_same_bytes(flat):
         '        print("refused")\n'
         'print(binascii.hexlify(encode_event("a\\nb", comment=True)).decode())\n'
     ).format(CASES)
-    out = run_micropython(flat, script)
-    assert out.returncode == 0, out.stderr.decode()
-    lines = out.stdout.decode().split()
+    out = run_micropython(script, micropypath=[flat], heapsize=HEAP)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.split()
     expected = [encode_event(*case).hex() for case in CASES]
     expected += ['refused'] * 4 + [encode_event('a\nb', comment=True).hex()]
     assert lines == expected
@@ -103,41 +83,23 @@ asyncio.run(main())
 
 def test_test_client_on_micropython(flat):
     # the core's test client does not import on 128 KB (a server on a board does not need it)
-    out = run_micropython(flat, TEST_CLIENT_SCRIPT % os.path.join(HERE, 'micropython'), '256k')
-    assert out.returncode == 0, out.stderr.decode()
-    assert out.stdout.decode().splitlines() == [
+    out = run_micropython(TEST_CLIENT_SCRIPT % os.path.join(HERE, 'micropython'),
+                          micropypath=[flat], heapsize='256k')
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.splitlines() == [
         'text/event-stream; charset=utf-8',
         'number 10 10', 'number 11 11',
         "b'data: before the error\\n\\n'",
         repr(encode_event('caf\u00e9\nline two', event='multi') + encode_event(b'bytes', retry=1.5)),
     ]
-    assert b'RuntimeError: handler bug' in out.stderr  # logged, not sent
+    assert 'RuntimeError: handler bug' in out.stderr  # logged, not sent
 
 
 @pytest.fixture(scope='module')
 def mp_server(flat):
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, MICROPYPATH='{}:.frozen'.format(flat))
-    proc = subprocess.Popen([MICROPYTHON, '-X', 'heapsize=' + SERVER_HEAP,
-                             os.path.join(HERE, 'micropython', 'sse_app.py'), str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = 'http://127.0.0.1:{}'.format(port)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(url + '/plain', timeout=1)
-            break
-        except httpx.HTTPError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail('the MicroPython server did not start: {}'.format(
-                    proc.stdout.read().decode(errors='replace')))
-            time.sleep(0.05)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with MicroPythonServer(os.path.join(HERE, 'micropython', 'sse_app.py'), args=['{port}'],
+                           micropypath=[flat], heapsize=SERVER_HEAP) as server:
+        yield server.url
 
 
 @pytest.fixture
