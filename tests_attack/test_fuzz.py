@@ -1,8 +1,9 @@
 """A seeded random fuzz of the request head: 5,000 mutated requests (MICRODOT_FUZZ_N), each on its
 own connection, half-closed after sending so that a cut head ends at once instead of waiting for
 the head timeout. No 5xx (but 501 for an unknown transfer coding and 505), no hang, no traceback
-in the server's log and at most one log line per rejected request. The figures are printed at the end of the run (conftest.FIGURES).
-Replay one case: MICRODOT_FUZZ_SEED=<seed> MICRODOT_FUZZ_N=1 with the seed printed on failure.
+in the server's log and at most one log line per rejected request. The figures are printed at the
+end of the run (conftest.FIGURES); a failure prints the offending requests. MICRODOT_FUZZ_SEED picks
+another seed (the same seed always makes the same requests).
 """
 import os
 import random
