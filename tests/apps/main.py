@@ -61,13 +61,7 @@ def create_app(app, options=None):
     options = options or {}
     for name in LIMITS:
         if name in options:
-            try:
-                setattr(app, name, options[name])
-            except TypeError:
-                # WORKAROUND (core-requests/infra.md #4): the per-app body limits cannot be set on
-                # MicroPython yet; the Microdot 2.x class attribute is the fallback they read
-                from microdot import Request
-                setattr(Request, name, options[name])
+            setattr(app, name, options[name])
     features = install_routes(app)
 
     @app.get('/_features')
