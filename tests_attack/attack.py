@@ -64,8 +64,8 @@ def assert_refused(outcome, statuses, own_protocol):
 
     Under uvicorn and gunicorn their HTTP parser decides, and may accept what ours refuses (obs-text
     in a field value is legal HTTP; their limits differ): there the case checks that the answer is
-    never a 5xx (501 for an unknown coding and 505 aside), never a traceback, never a reflected header, and that after a
-    refusal (4xx other than 404/405) nothing that followed on the wire was answered."""
+    never a 5xx (501 for an unknown coding and 505 aside), never a traceback, never a reflected
+    header, and that after a refusal (4xx other than 404/405) nothing that followed on the wire was answered."""
     res = outcome.first
     if res is None:
         assert not own_protocol, 'closed without a response: {!r}'.format(outcome)

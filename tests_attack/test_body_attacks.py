@@ -1,4 +1,4 @@
-"""Body framing attacks: chunked coding, Content-Length, Expect, with a pipelined request after each.
+"""Body framing attacks (chunked coding, Content-Length, Expect), a pipelined request after each.
 
 The conformance suite's framing cases (CL+TE, duplicate/list/signed/hex/huge Content-Length,
 unsupported codings, malformed chunk sizes, body cut short, 100-continue) run again here through
@@ -22,7 +22,7 @@ def post(headers, body=b'', path='/core/echo'):
 TE = [('Transfer-Encoding', 'chunked')]
 
 
-# --- valid framings: served, and the next pipelined request answered --------------------------------
+# --- valid framings: served, and the next pipelined request answered ------------------------------
 
 @pytest.mark.parametrize('body', [
     chunked(b'hello'),
@@ -91,7 +91,7 @@ def test_expect_100_continue_then_pipelined(server, framing):
         assert res.status == 200 and b'666' in res.body, res
 
 
-# --- refused framings: 400 (or 413), nothing after them answered -------------------------------------
+# --- refused framings: 400 (or 413), nothing after them answered ----------------------------------
 
 @pytest.mark.parametrize('headers', [
     [('Content-Length', '\u0661\u0660')],

@@ -97,7 +97,7 @@ def test_other_target_forms(server, target):
         assert outcome.first is None or outcome.first.status in (400, 404), outcome
 
 
-# --- invalid percent-encoding and invalid UTF-8 -----------------------------------------------------
+# --- invalid percent-encoding and invalid UTF-8 ---------------------------------------------------
 
 @pytest.mark.parametrize('path', [b'/core/path/%zz', b'/core/path/%ff', b'/core/path/%c0%af',
                                   b'/core/path/%e2%82', b'/core/path/%ed%a0%80', b'/core/int/%zz'])

@@ -233,8 +233,8 @@ def test_cookie_parsing_never_raises(header):
         assert name and ';' not in name
 
 
-COOKIE_VALUE = st.text(alphabet=string.ascii_letters + string.digits + "!#$%&'()*+-./:<>?@[]^_`{|}~",
-                       max_size=20)
+COOKIE_VALUE = st.text(alphabet=string.ascii_letters + string.digits +
+                       "!#$%&'()*+-./:<>?@[]^_`{|}~", max_size=20)
 
 
 @given(st.dictionaries(TOKEN.filter(lambda t: '=' not in t), COOKIE_VALUE, max_size=8))
