@@ -15,41 +15,25 @@ import time
 import httpx
 import pytest
 
-import microdot
 from microdot import utemplate_installer
+from microdot.testing_micropython import (MicroPythonServer, find_micropython,
+                                          micropython_flat_build, run_micropython)
 
 import wire
 
-MICROPYTHON = shutil.which(os.environ.get('MICROPYTHON', 'micropython'))
+MICROPYTHON = find_micropython()
 pytestmark = pytest.mark.skipif(MICROPYTHON is None, reason='micropython is not installed')
-CPYTHON_ONLY = {'testing.py', '__main__.py', 'jinja.py', 'utemplate_installer.py', 'asgi.py',
-                'wsgi.py', 'transport.py'}
-try:  # the repository's own list, when the tests run from a checkout
-    import sys as _sys
-    _sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..',
-                                     'tools'))
-    from micropython_build import CPYTHON_ONLY as _LISTED
-    CPYTHON_ONLY = CPYTHON_ONLY | set(_LISTED)
-except ImportError:
-    pass
-finally:
-    _sys.path.pop(0)
 HEAP = os.environ.get('MICRODOT_MP_HEAP', '256k')
 
 
 @pytest.fixture(scope='module')
 def flat(tmp_path_factory):
-    out = tmp_path_factory.mktemp('mp')
-    (out / 'microdot').mkdir()
-    for folder in microdot.__path__:
-        for name in os.listdir(folder):
-            if name.endswith('.py') and name not in CPYTHON_ONLY:
-                shutil.copy(os.path.join(folder, name), str(out / 'microdot' / name))
+    out = micropython_flat_build(tmp_path_factory.mktemp('mp'), modules=['utemplate'])
     try:
-        utemplate_installer.install_target(str(out), log=lambda s: None)
+        utemplate_installer.install_target(out, log=lambda s: None)
     except utemplate_installer.InstallError as exc:
         pytest.skip('no checked utemplate available: {}'.format(exc))
-    return str(out)
+    return out
 
 
 def write_app(path):
@@ -63,10 +47,8 @@ def write_app(path):
 
 
 def run_mp(flat, cwd, code):
-    proc = subprocess.run([MICROPYTHON, '-X', 'heapsize=' + HEAP, '-c', code], cwd=str(cwd),
-                          env=dict(os.environ, MICROPYPATH=flat + ':.frozen'),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
-    return proc.returncode, proc.stdout.decode()
+    proc = run_micropython(code, micropypath=[flat], heapsize=HEAP, cwd=str(cwd))
+    return proc.returncode, proc.stdout + proc.stderr
 
 
 def test_render_generate_escape_and_loaders(flat, tmp_path):
@@ -118,8 +100,7 @@ def free_port():
 
 def test_templates_stream_from_a_micropython_server(flat, tmp_path):
     write_app(tmp_path)
-    port = free_port()
-    (tmp_path / 'app.py').write_text('''
+    app = '''
 from microdot import Microdot
 from microdot.utemplate import Template
 app = Microdot()
@@ -136,21 +117,11 @@ async def async_list(req):
 async def render(req):
     return await Template('hello.html').render_async('mp'), {'Content-Type': 'text/html'}
 
-app.run(host='127.0.0.1', port=%d)
-''' % port)
-    proc = subprocess.Popen([MICROPYTHON, '-X', 'heapsize=' + HEAP, 'app.py'], cwd=str(tmp_path),
-                            env=dict(os.environ, MICROPYPATH=flat + ':.frozen'),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                res = httpx.get('http://127.0.0.1:{}/render'.format(port), timeout=2)
-                break
-            except httpx.HTTPError:
-                assert proc.poll() is None, proc.stdout.read().decode()
-                assert time.monotonic() < deadline, 'the MicroPython server did not start'
-                time.sleep(0.1)
+app.run(host='127.0.0.1', port={port})
+'''
+    with MicroPythonServer(app, micropypath=[flat], heapsize=HEAP, cwd=str(tmp_path)) as server:
+        port = server.port
+        res = httpx.get(server.url + '/render', timeout=10)
         assert res.text == '<h1>Hello, mp!</h1>\n'
         assert res.headers['content-type'] == 'text/html'
         expected = ''.join('<li>{}</li>\n'.format(i) for i in range(500))
@@ -161,9 +132,6 @@ app.run(host='127.0.0.1', port=%d)
             assert len(chunks) > 5
             wire.assert_chunk_sizes(chunks, 1024)
             assert b''.join(chunks).decode() == expected
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_mip_installs_the_checked_engine_from_a_local_index(tmp_path):

@@ -1,28 +1,12 @@
-"""The .pyi stubs shipped in the wheel match the modules (mypy stubtest).
-
-mypy cannot see one package spread over several folders, so the check runs on a flat copy of the
-core's modules and this distribution's, as a wheel install lays them out."""
-import os
-import shutil
-import subprocess
-import sys
-
+"""The .pyi stubs shipped in the wheel match the modules (mypy stubtest, on a flat copy of the
+installed microdot modules as a wheel install lays them out)."""
 import pytest
 
-import microdot
-
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'src', 'microdot')
+from microdot.testing_micropython import run_stubtest
 
 
 @pytest.mark.parametrize('module', ['utemplate', 'jinja'])
-def test_stub_matches_the_module(tmp_path, module):
+def test_stub_matches_the_module(module):
     pytest.importorskip('mypy')
-    flat = tmp_path / 'microdot'
-    core = [p for p in microdot.__path__ if os.path.exists(os.path.join(p, '__init__.py'))][0]
-    shutil.copytree(core, str(flat), ignore=shutil.ignore_patterns('__pycache__'))
-    for name in (module + '.py', module + '.pyi'):
-        shutil.copy(os.path.join(SRC, name), str(flat / name))
-    env = dict(os.environ, PYTHONPATH=str(tmp_path), MYPYPATH=str(tmp_path))
-    out = subprocess.run([sys.executable, '-m', 'mypy.stubtest', 'microdot.' + module],
-                         cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    out = run_stubtest('microdot.' + module)
     assert out.returncode == 0, out.stdout + out.stderr
