@@ -14,11 +14,11 @@ import argparse
 import glob
 import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def _load_testing_micropython():
     # the core's test helper does the copying (one implementation for the repository and for

@@ -1,6 +1,5 @@
 """microdot.testing and microdot.testing_micropython: the helpers plugin authors test with."""
 import os
-import subprocess
 import time
 import urllib.request
 

@@ -1,4 +1,4 @@
-"""Test helpers for plugin authors (CPython only): run code on the MicroPython unix port, check stubs.
+"""Test helpers for plugin authors (CPython only): MicroPython unix port runs, stub checks.
 
     build = micropython_flat_build(tmp_path, modules=['acme'])   # core + microdot/acme.py
     result = run_micropython('import microdot.acme', micropypath=[build])
@@ -7,8 +7,8 @@
     assert run_stubtest('microdot.acme').returncode == 0
 
 MicroPython cannot spread one package over several folders, so the helpers copy the installed
-``microdot`` modules (from every folder of ``microdot.__path__``: editable installs and wheels alike)
-into one flat ``microdot/`` folder, as ``mip`` lays them out on a board.
+``microdot`` modules (from every folder of ``microdot.__path__``: editable installs and wheels
+alike) into one flat ``microdot/`` folder, as ``mip`` lays them out on a board.
 """
 import os
 import shutil
