@@ -16,7 +16,9 @@ import time
 import httpx
 import pytest
 
-from conftest import HERE, free_port
+from conftest import HERE, free_port, open_finding
+
+MP_SYMLINK = open_finding(8, ('micropython',), 'no realpath on MicroPython: symlinks lead out')
 from rawhttp import RawConnection
 
 SECRET = b'TOP-SECRET-OUTSIDE'
@@ -86,7 +88,9 @@ def test_files_inside_are_served(static, target):
     b'/static//etc/passwd', b'/static/%2Fetc%2Fpasswd', b'/static/%2F..%2Fsecret.txt',
     b'/static/..\\secret.txt', b'/static/..%5csecret.txt', b'/static/sub%5c..%5c..%5csecret.txt',
     b'/static/hello.txt%00.png', b'/static/%00', b'/static/C:/secret.txt', b'/static/C%3A%5Csecret',
-    b'/static/out/secret.txt', b'/static/link.txt', b'/static/sub/up.txt', b'/static/./hello.txt',
+    pytest.param(b'/static/out/secret.txt', marks=MP_SYMLINK),
+    pytest.param(b'/static/link.txt', marks=MP_SYMLINK),
+    pytest.param(b'/static/sub/up.txt', marks=MP_SYMLINK), b'/static/./hello.txt',
     b'/static/sub/./inner.txt', b'/static/sub//inner.txt', b'/static/%c0%ae%c0%ae/secret.txt',
     b'/static/.%2e/secret.txt', b'/static/%u002e%u002e/secret.txt',
     b'/static/missing.txt', b'/static/sub', b'/static/sub/', b'/static/out', b'/static/sub/missing',
