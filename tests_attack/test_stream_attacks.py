@@ -98,10 +98,11 @@ def test_disconnect_mid_frame(server, ws_routes, cut, how):
 
 
 @pytest.mark.parametrize('key', [
-    'dGhlIHNhbXBsZS=ub25jZQ==', 'dGhlIHNhbXBsZSBub25jZQ=', 'dGhlIHNhbXBsZSBub25jZQ', '!' * 24,
+    pytest.param('dGhlIHNhbXBsZS=ub25jZQ==', marks=open_finding(
+        'websocket', ('micropython',), 'binascii.Error does not exist on MicroPython: 500')),
+    'dGhlIHNhbXBsZSBub25jZQ=', 'dGhlIHNhbXBsZSBub25jZQ', '!' * 24,
     'dGhlIHNhbXBsZSBub25jZQ==dGhl', 'AAAAAAAAAAAAAAAAAAAAAAAAAA==',
 ], ids=['inner-pad', 'short', 'no-pad', 'not-base64', 'long', 'too-many-bytes'])
-@open_finding('websocket', ('micropython',), 'binascii.Error does not exist on MicroPython: 500')
 def test_malformed_websocket_key_is_400(server, ws_routes, key):
     with RawConnection(server.host, server.port, 5) as conn:
         conn.send('GET /websocket/echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'
@@ -175,3 +176,13 @@ def test_hundreds_of_idle_streams(server, sse_routes):
     finally:
         for s in socks:
             s.close()
+        # the server notices the closed streams at their next heartbeat (0.2 s): on MicroPython,
+        # at its connection cap until then, wait for the slots to free up
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(server.url + '/core/text', timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
