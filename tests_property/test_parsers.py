@@ -83,8 +83,6 @@ HEADER_TEXT = st.text(max_size=12) | st.sampled_from(['chunked', '5', '0', ' 5',
                                                       'chunked, gzip', '\u0665', '\uff15'])
 
 
-@pytest.mark.xfail(strict=True, reason='open finding hardening.md #4: Content-Length in non-ASCII '
-                   'digits is accepted (request smuggling)')
 @given(version=st.sampled_from(['1.0', '1.1']), te=st.lists(HEADER_TEXT, max_size=3),
        cl=st.lists(HEADER_TEXT, max_size=3))
 @example(version='1.1', te=[], cl=['\u0661\u0660'])

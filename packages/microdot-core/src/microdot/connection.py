@@ -310,6 +310,14 @@ class _PrefixedBody(_Body):
         return await self.rest.read(n)
 
 
+def _valid_host(host):
+    # uri-host [ ":" port ] (RFC 9110 7.2): no whitespace, list, path or userinfo characters
+    for c in ' ,/@\\?#':
+        if c in host:
+            return False
+    return True
+
+
 _NO_BODY = _LengthBody(None, 0)  # shared by every request without a body: it reads nothing
 
 
@@ -327,9 +335,11 @@ async def read_request(app, conn, client_addr, scheme=None, first_byte_deadline=
         headers.set_lowered(name, lname, value)  # repeated: the last one wins, as in 2.x
         if lname in _FRAMING_HEADERS:
             framing_values.setdefault(lname, []).append(value)
-    hosts = len(framing_values.get('host', ()))
-    if hosts > 1 or (hosts == 0 and version == '1.1'):
+    hosts = framing_values.get('host', ())
+    if len(hosts) > 1 or (not hosts and version == '1.1'):
         raise ProtocolError(400, 'Missing or repeated Host header')
+    if hosts and not _valid_host(hosts[0]):
+        raise ProtocolError(400, 'Invalid Host header')
     framing, length = request_body_framing(
         version, framing_values.get('transfer-encoding'), framing_values.get('content-length'))
     conn.keep_alive = wants_keep_alive(version, framing_values.get('connection', ()))

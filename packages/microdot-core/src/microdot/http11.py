@@ -217,7 +217,9 @@ def request_body_framing(version, transfer_encodings, content_lengths):
         if len(cl) > 1:
             raise ProtocolError(400, 'Duplicate Content-Length')
         value = cl[0]
-        if not value or not value.isdigit() or len(value) > 18:
+        # ASCII digits only: str.isdigit() and int() also take other scripts' digits, which a
+        # proxy in front would read differently (smuggling)
+        if not value or len(value) > 18 or value.strip('0123456789'):
             raise ProtocolError(400, 'Invalid Content-Length')
         return 'length', int(value)
     # step 7: a request with neither has no body

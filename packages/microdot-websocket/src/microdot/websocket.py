@@ -511,7 +511,7 @@ def _valid_key(key):
         return False
     try:
         return len(binascii.a2b_base64(key)) == 16
-    except (ValueError, binascii.Error):
+    except ValueError:  # binascii.Error is a ValueError (and does not exist on MicroPython)
         return False
 
 
