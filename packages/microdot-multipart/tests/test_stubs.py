@@ -1,27 +1,11 @@
-"""The .pyi stub shipped in the wheel matches the module (mypy stubtest).
-
-mypy cannot see one package spread over several folders, so the check runs on a flat copy of the
-core's modules and this package's modules and stubs, as a wheel install lays them out."""
-import os
-import shutil
-import subprocess
-import sys
-
+"""The .pyi stub shipped in the wheel matches the module (mypy stubtest, on a flat copy of the
+installed microdot modules as a wheel install lays them out)."""
 import pytest
 
-import microdot
-
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'src', 'microdot')
+from microdot.testing_micropython import run_stubtest
 
 
-def test_stub_matches_the_module(tmp_path):
+def test_stub_matches_the_module():
     pytest.importorskip('mypy')
-    flat = tmp_path / 'microdot'
-    shutil.copytree(os.path.dirname(microdot.__file__), str(flat),
-                    ignore=shutil.ignore_patterns('__pycache__'))
-    for name in ('multipart.py', 'multipart.pyi'):
-        shutil.copy(os.path.join(SRC, name), str(flat / name))
-    env = dict(os.environ, PYTHONPATH=str(tmp_path), MYPYPATH=str(tmp_path))
-    out = subprocess.run([sys.executable, '-m', 'mypy.stubtest', 'microdot.multipart'],
-                         cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    out = run_stubtest('microdot.multipart')
     assert out.returncode == 0, out.stdout + out.stderr
