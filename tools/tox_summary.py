@@ -1,6 +1,7 @@
 """Print each tox env's pytest summary line and the totals, from ``tox --result-json FILE``.
 
     python3 tools/tox_summary.py .tox/result.json
+    python3 tools/tox_summary.py --unfinished .tox/run.log ENV...   (after a time-out)
 
 ``tox -p`` shows only the output of failing envs; this shows every env's closing pytest line
 (``== 12 passed, 1 skipped in 3.2s ==``) and ends with one plain total line
@@ -57,5 +58,17 @@ def main(path):
     return 1 if problems else 0
 
 
+def unfinished(log_path, envs):
+    """After ./run-tests ran out of time (no result file): name the envs of ``envs`` whose
+    ``<env>: OK`` / ``<env>: FAIL`` line never reached the log of ``tox run-parallel``."""
+    with open(log_path, errors='replace') as f:
+        done = set(re.findall(r'^([\w.-]+): (?:OK|FAIL)', f.read(), re.M))
+    left = [env for env in envs if env not in done]
+    print('unfinished envs (still running or never started): ' + (', '.join(left) or 'none'))
+    return 1
+
+
 if __name__ == '__main__':
+    if sys.argv[1:2] == ['--unfinished']:
+        sys.exit(unfinished(sys.argv[2], sys.argv[3:]))
     sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else '.tox/result.json'))
