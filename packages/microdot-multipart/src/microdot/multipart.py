@@ -516,8 +516,8 @@ def with_form_data(f=None, **options):
                 else:
                     form[name] = value
             if found:
-                request._form = form
-                request._files = files
+                request.form = form
+                request.files = files
             return await invoke_handler(f, request, *args, **kwargs)
         finally:
             for upload in opened:

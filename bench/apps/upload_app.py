@@ -1,4 +1,4 @@
-"""The upload app of upload_memory.py: the same code runs on this project's microdot-multipart
+"""The upload app of bench/upload_memory.py: the same code runs on this project's microdot-multipart
 and on Microdot 2.6.2 (only the 2.x API is used), on CPython and MicroPython.
 
     python upload_app.py PORT OUTDIR        micropython upload_app.py PORT OUTDIR

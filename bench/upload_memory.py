@@ -6,7 +6,7 @@
 ``--path`` is put first on PYTHONPATH / MICROPYPATH (a folder holding ``microdot/``); ``--python``
 runs the server with another interpreter (a venv with ``microdot==2.6.2`` for the comparison). The
 upload is sent by httpx as a stream (a generator), so the client holds one chunk at a time.
-Prints the app's JSON answer (see upload_app.py) plus the server's peak RSS (VmHWM)."""
+Prints the app's JSON answer (see apps/upload_app.py) plus the server's peak RSS (VmHWM)."""
 import argparse
 import hashlib
 import json
@@ -20,6 +20,7 @@ import time
 import httpx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+APP = os.path.join(HERE, 'apps', 'upload_app.py')
 
 
 def free_port():
@@ -56,11 +57,11 @@ def main():
     if args.runtime == 'cpython':
         if args.path:
             env['PYTHONPATH'] = args.path
-        cmd = [args.python, os.path.join(HERE, 'upload_app.py'), str(port), out]
+        cmd = [args.python, APP, str(port), out]
     else:
         env['MICROPYPATH'] = (args.path + ':' if args.path else '') + '.frozen'
         cmd = ['micropython', '-X', 'heapsize=' + args.heap,
-               os.path.join(HERE, 'upload_app.py'), str(port), out]
+               APP, str(port), out]
     result = {}
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             cwd=out)
