@@ -1,5 +1,6 @@
 import pytest
 
+from microdot import http11
 from microdot.http11 import (ProtocolError, find_head_end, http_date, parse_chunk_size,
                              parse_head, reason_phrase, request_body_framing, response_head,
                              wants_keep_alive)
@@ -58,6 +59,35 @@ def test_absolute_form_target():
 ])
 def test_bad_heads(raw, status):
     assert status_of(raw) == status
+
+
+BAD_HEADS = [raw for raw, _ in test_bad_heads.pytestmark[0].args[1]]
+GOOD_HEADS = [
+    b'GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-Y:  z \r\n\r\n',
+    b'POST /p HTTP/1.0\r\nContent-Length: 3\r\nX-E:\r\nX-T: a\tb\r\n\r\n',
+    b'GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\nX-U: \xc3\xa9\xc2\x80\r\n\r\n',
+    b'GET / HTTP/1.1\r\n\r\n',
+    b'GET / HTTP/1.1\r\n' + b'A: b\r\n' * 5 + b'\r\n',
+    b'GET / HTTP/1.1\r\nX: ' + b'a' * 93 + b'\r\n\r\n',
+]
+
+
+@pytest.mark.skipif(http11._plain_head is None, reason='no one-pass parser on this runtime')
+@pytest.mark.parametrize('raw', GOOD_HEADS + BAD_HEADS + [
+    b'\r\nGET / HTTP/1.0\nHost: x\n\n', b'GET http://e/p HTTP/1.1\r\nHost: e\r\n\r\n',
+    b'OPTIONS * HTTP/1.1\r\n\r\n', b'GET / HTTP/1.1\r\n' + b'A: b\r\n' * 6 + b'\r\n'])
+def test_one_pass_parser_agrees_with_the_line_by_line_one(raw, monkeypatch):
+    # the one-pass parser takes the usual heads only; every other head, valid or not, is left to
+    # the line-by-line parser, so both give the same answer
+    fast = http11._parse_plain_head(raw, Limits)
+    monkeypatch.setattr(http11, '_plain_head', None)
+    try:
+        careful = parse(raw)
+    except ProtocolError:
+        careful = None
+    assert fast is None or fast == careful
+    if raw in GOOD_HEADS:
+        assert fast is not None and careful is not None
 
 
 def test_find_head_end():

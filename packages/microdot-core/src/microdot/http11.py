@@ -94,8 +94,14 @@ try:  # the same checks as one regex each, where the regex engine can express th
 
     def _has_ctl(head):  # noqa: F811
         return _CTL_RE.search(head) is not None
+
+    # the usual head in one pass: an origin-form request line, CRLF line ends, token names, no
+    # control characters; parse_head leaves anything else to its line-by-line checks
+    _plain_head = re.compile(
+        "([-!#$%&'*+.^_`|~0-9A-Za-z]+) (/[^\x00-\x20\x7f]*) HTTP/(1\\.[01])\r\n"
+        "((?:[-!#$%&'*+.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*)\r\n").fullmatch
 except (ImportError, ValueError, AttributeError):  # MicroPython: "regex too complex"
-    pass
+    _plain_head = None
 
 
 def find_head_end(buf, start=0):
@@ -146,6 +152,10 @@ def parse_head(head, limits):
     Returns ``(method, target, version, headers)`` where headers is a list of ``(name, value)`` str
     pairs in arrival order. Raises ProtocolError.
     """
+    if _plain_head is not None:
+        parsed = _parse_plain_head(head, limits)
+        if parsed is not None:
+            return parsed
     if _has_ctl(head):
         raise ProtocolError(400, 'Invalid character in request head')
     try:
@@ -180,6 +190,26 @@ def parse_head(head, limits):
         if not colon or not _is_token(name):
             raise ProtocolError(400, 'Malformed header line')
         headers.append((name, value.strip(' \t')))
+    return method, target, version, headers
+
+
+def _parse_plain_head(head, limits):
+    """parse_head for a head that ``_plain_head`` recognises and that is within the limits;
+    None for any other, which the line-by-line parser then accepts or refuses."""
+    try:
+        m = _plain_head(head.decode())
+    except UnicodeError:
+        return None
+    if m is None or m.end(3) > limits.max_request_line:
+        return None
+    method, target, version, block = m.groups()
+    headers = []
+    if block:
+        if len(block) > limits.max_header_line or block.count('\n') > limits.max_headers:
+            return None  # a line may be too long, or too many: the line-by-line parser says which
+        for line in block[:-2].split('\r\n'):
+            name, _, value = line.partition(':')
+            headers.append((name, value.strip(' \t')))
     return method, target, version, headers
 
 

@@ -38,15 +38,16 @@ class _Limit:
 
     def __init__(self, name):
         self.name = name
+        self.attr = '_' + name
 
     def __get__(self, app, owner=None):
         if app is None:
             return self
-        value = getattr(app, '_' + self.name, None)
+        value = getattr(app, self.attr, None)
         return getattr(Request, self.name) if value is None else value
 
     def __set__(self, app, value):
-        setattr(app, '_' + self.name, value)  # MicroPython's instance __dict__ is read-only
+        setattr(app, self.attr, value)  # MicroPython's instance __dict__ is read-only
 
 
 class Microdot:
