@@ -94,6 +94,25 @@ def test_package_json(dist):
         assert doc['deps'] == []
     else:
         assert [prefix + 'packages/microdot-core', 'main'] in doc['deps']
+        # mip has no extras: the siblings any module needs come along (auth's login.py: session)
+        for sibling in dist.siblings:
+            assert [prefix + 'packages/' + sibling, 'main'] in doc['deps']
     for dep, _branch in doc['deps']:
         assert os.path.isfile(os.path.join(ROOT, dep[len(prefix):], 'package.json'))
     assert doc['version'] == dist.version
+
+
+@pytest.mark.parametrize('dist', DISTS, ids=lambda d: d.name)
+def test_sibling_dependencies_are_distributions_of_the_repo(dist):
+    names = [d.name for d in DISTS]
+    for sibling in dist.siblings:
+        assert sibling in names and sibling != dists.CORE
+    closure = dists.sibling_closure(dist, DISTS)
+    assert dist not in closure
+    assert set(dist.siblings) <= set(d.name for d in closure)
+
+
+def test_login_needs_session_through_an_extra_only():
+    auth = dists.get('microdot-auth', DISTS)
+    assert auth.sibling_deps == {'login': ['microdot-session']}
+    assert [d.name for d in dists.sibling_closure(auth, DISTS)] == ['microdot-session']

@@ -114,4 +114,6 @@ def test_package_json_installs_with_mip(tmp_path):
     core = MP_DISTS[0]
     installed = sorted(os.path.relpath(os.path.join(b, f), target)
                        for b, _, fs in os.walk(target) for f in fs)
-    assert installed == sorted(['microdot/' + m for m in core.mp_modules + plugin.mp_modules])
+    modules = core.mp_modules + plugin.mp_modules + [
+        m for d in dists.mip_siblings(plugin) for m in d.mp_modules]
+    assert installed == sorted('microdot/' + m for m in modules)

@@ -3,7 +3,7 @@
     python tools/dists.py list                   the distributions, their versions and modules
     python tools/dists.py build [DIST ...]       hatch-build wheel + sdist into build/dists (cached)
     python tools/dists.py check [--json FILE]    build all, check wheels/sdists/metadata, report sizes
-    python tools/dists.py test DIST [-- ARGS]    clean venv + core wheel + DIST's wheel, run its tests
+    python tools/dists.py test DIST [-- ARGS]    clean venv + core + DIST (+ siblings): its tests
     python tools/dists.py core-alone             clean venv + core wheel: every plugin import fails cleanly
     python tools/dists.py tox-check              tox.ini has the dist envs of every distribution
     python tools/dists.py workflows [--check]    write (or compare) .github/workflows/<dist>.yml
@@ -86,6 +86,20 @@ class Dist:
         self.is_core = self.name == CORE
         self.extras = sorted(project.get('optional-dependencies', {}))
         self.entry_points = project.get('entry-points', {}).get('microdot.extensions', {})
+        # the other distributions of this repository it needs: {extra or None: [name, ...]}
+        self.sibling_deps = {}
+        groups = [(None, project.get('dependencies', []))] + \
+            sorted(project.get('optional-dependencies', {}).items())
+        for extra, requirements in groups:
+            names = [n for n in (_requirement_name(r) for r in requirements)
+                     if n.startswith('microdot-') and n not in (CORE, self.name)]
+            if names:
+                self.sibling_deps[extra] = names
+
+    @property
+    def siblings(self):
+        """Every sibling distribution this one needs with all its extras (sorted, no core)."""
+        return sorted(set(n for names in self.sibling_deps.values() for n in names))
 
     @property
     def mp_modules(self):
@@ -117,6 +131,27 @@ class Dist:
 
     def __repr__(self):
         return '<Dist {} {}>'.format(self.name, self.version)
+
+
+def _requirement_name(requirement):
+    """The normalised project name of a PEP 508 requirement (``microdot-session>=0.1,<1``)."""
+    m = re.match(r'\s*([A-Za-z0-9][A-Za-z0-9._-]*)', requirement)
+    return re.sub(r'[-_.]+', '-', m.group(1)).lower() if m else ''
+
+
+def sibling_closure(dist, dists=None):
+    """The sibling distributions ``dist`` needs with all its extras, and what they need in
+    turn (with their extras too): a list of ``Dist``, no core, not ``dist`` itself."""
+    dists = dists or distributions()
+    found = []
+    todo = list(dist.siblings)
+    while todo:
+        d = get(todo.pop(0), dists)
+        if d.name == dist.name or d in found:
+            continue
+        found.append(d)
+        todo += d.siblings
+    return sorted(found, key=lambda d: d.name)
 
 
 def read_version(path):
@@ -262,7 +297,7 @@ def core_requirement(meta):
     return None
 
 
-def check_dist(dist, wheel, sdist, core_version):
+def check_dist(dist, wheel, sdist, core_version, dists=None):
     """Problems of one distribution (a list of strings; empty when all is well)."""
     from packaging.requirements import Requirement
     problems = []
@@ -334,6 +369,20 @@ def check_dist(dist, wheel, sdist, core_version):
                                 .format(req, core_version))
             if not re.search(r'<\s*\d', str(spec)):
                 problems.append('its core pin {} has no upper bound'.format(req))
+        for req in meta.get_all('Requires-Dist') or []:
+            name = _requirement_name(req)
+            if not name.startswith('microdot-') or name in (CORE, dist.name):
+                continue
+            sibling = [d for d in (dists or []) if d.name == name]
+            if not sibling:
+                problems.append('it requires {}, which is not in packages/'.format(name))
+                continue
+            spec = Requirement(req).specifier
+            if not spec.contains(sibling[0].version, prereleases=True):
+                problems.append('its pin {} does not admit {} {} of this repo'.format(
+                    req, name, sibling[0].version))
+            if not re.search(r'<\s*\d', str(spec)):
+                problems.append('its pin {} has no upper bound'.format(req))
         declared = sorted(dist.entry_points)
         if not declared:
             problems.append('no entry point in the group microdot.extensions')
@@ -387,7 +436,7 @@ def check_all(dists=None, out=OUT, twine=True, stubs=True, log=print):
         if d.name not in built:
             continue
         wheel, sdist = built[d.name]
-        for p in check_dist(d, wheel, sdist, core.version):
+        for p in check_dist(d, wheel, sdist, core.version, dists):
             problems.append('{}: {}'.format(d.name, p))
         report.append({
             'distribution': d.name, 'version': d.version, 'wheel': os.path.basename(wheel),
@@ -477,17 +526,23 @@ def _where(vpy, module):
 
 
 def test_dist(dist, pytest_args=(), workdir=None, log=print):
-    """Install the core wheel and ``dist``'s wheel (with its extras) and its test requirements
-    in a fresh venv, check nothing else of microdot is there and that the code comes from the
-    wheels, then run the distribution's tests. Returns pytest's exit code."""
+    """Install the core wheel and ``dist``'s wheel (with its extras), the wheels of the sibling
+    distributions it needs (``microdot-auth[login]`` needs microdot-session) and its test
+    requirements in a fresh venv, check nothing else of microdot is there and that the code comes
+    from the wheels, then run the distribution's tests. Returns pytest's exit code."""
     dists = distributions()
     core = dists[0]
     core_wheel, _ = build(core, log=log)
     wheels = [core_wheel]
     target = core_wheel
+    siblings = [] if dist.is_core else sibling_closure(dist, dists)
     if not dist.is_core:
         target, _ = build(dist, log=log)
         wheels.append(target + ('[{}]'.format(','.join(dist.extras)) if dist.extras else ''))
+        for sibling in siblings:  # pip takes a wheel named on its command line over PyPI
+            wheel, _ = build(sibling, log=log)
+            wheels.append(wheel + ('[{}]'.format(','.join(sibling.extras))
+                                   if sibling.extras else ''))
     workdir = workdir or tempfile.mkdtemp(prefix='dist-' + dist.short + '-')
     vpy = make_venv(os.path.join(workdir, 'venv'))
     requirements = os.path.join(dist.folder, 'tests', 'requirements.txt')
@@ -495,11 +550,13 @@ def test_dist(dist, pytest_args=(), workdir=None, log=print):
     subprocess.check_call([vpy, '-m', 'pip', 'check'])
     have = installed_microdot(vpy)
     want = {core.name: core.version, dist.name: dist.version}
+    want.update((d.name, d.version) for d in siblings)
     if have != want:
         raise SystemExit('the venv holds {}, expected exactly {}'.format(have, want))
     site = subprocess.check_output([vpy, '-c', 'import sysconfig; print(sysconfig.get_paths()'
                                     '["purelib"])']).decode().strip()
-    for module in ['microdot'] + dist.public_modules:
+    for module in ['microdot'] + dist.public_modules + [m for d in siblings
+                                                         for m in d.public_modules]:
         where = _where(vpy, module)
         if not where.startswith(site):
             raise SystemExit('{} is imported from {}, not from the installed wheel'.format(
@@ -599,6 +656,7 @@ def workflow(dist, dists=None):
     paths = ['packages/{}/**'.format(dist.name)]
     if not dist.is_core:
         paths.append('packages/{}/**'.format(CORE))
+        paths += ['packages/{}/**'.format(d.name) for d in sibling_closure(dist, dists)]
     paths += ['tools/dists.py', 'tools/micropython_build.py', 'tox.ini',
               '.github/workflows/{}.yml'.format(dist.name)]
     if dist.micropython:
@@ -675,13 +733,23 @@ def workflow_path(dist):
     return os.path.join(ROOT, '.github', 'workflows', dist.name + '.yml')
 
 
-def package_json(dist):
+def mip_siblings(dist, dists=None):
+    """The sibling distributions mip installs with ``dist``: mip has no extras, so a package
+    brings what any of its modules imports (microdot-auth brings microdot-session for login.py;
+    a module that is never imported costs flash, not RAM). See docs/releasing.md."""
+    dists = dists or distributions()
+    return [get(n, dists) for n in dist.siblings if get(n, dists).micropython]
+
+
+def package_json(dist, dists=None):
     """mip's package.json for installing ``dist`` straight from GitHub."""
     base = 'github:{}/packages/{}/src/'.format(GITHUB_REPO, dist.name)
     urls = [['microdot/' + m, base + 'microdot/' + m] for m in dist.mp_modules]
     deps = []
     if not dist.is_core:
         deps.append(['github:{}/packages/{}'.format(GITHUB_REPO, CORE), 'main'])
+        deps += [['github:{}/packages/{}'.format(GITHUB_REPO, d.name), 'main']
+                 for d in mip_siblings(dist, dists)]
     return {'urls': urls, 'deps': deps, 'version': dist.version}
 
 

@@ -128,6 +128,7 @@ def packages():
             with open(os.path.join(d.folder, 'src', 'microdot', m), 'rb') as f:
                 files['microdot/' + m] = f.read()
         deps = [] if d.is_core else [[core.name, core.version]]
+        deps += [[s.name, s.version] for s in dists_tool.mip_siblings(d, all_dists)]
         if d.uses_utemplate():
             installer = _utemplate_installer()
             need_utemplate = installer
