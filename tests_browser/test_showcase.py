@@ -1,5 +1,7 @@
-"""Headless Chromium drives the showcase: log in, the templated page, a chat between two pages
-over WebSocket, the SSE feed, and credentialed cross-origin calls (allowed and blocked)."""
+"""Headless Chromium drives the showcase: log in through the form (microdot.login), the
+login-required templated page, a chat between two pages over WebSocket, the SSE feed,
+credentialed cross-origin calls (allowed and blocked), a form posted from another origin refused
+(microdot.csrf, with the headers Chromium itself sets), and logging out."""
 import os
 import re
 
@@ -15,10 +17,11 @@ def log_in(context, url, name):
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     page.goto(url + '/')
-    expect(page).to_have_url(url + '/login')  # not logged in: the app sends us to the form
+    # login required: the app sends us to the form, which posts back to ?next=
+    expect(page).to_have_url(url + '/login?next=/')
     page.fill('#username', name)
     page.click('#login-form button')
-    expect(page).to_have_url(url + '/')
+    expect(page).to_have_url(url + '/')  # login_user's redirect to next
     expect(page.locator('#user')).to_have_text(name)  # rendered by the template from the session
     expect(page.locator('#chat-status')).to_have_text('connected')
     return page
@@ -66,6 +69,21 @@ def test_showcase_in_chromium(browser, showcase, artifacts):
         expect(denied.locator('#result')).to_have_text(re.compile(r'^blocked: '))
         assert any('CORS' in m for m in messages), messages
 
+        # ... and a form on that page that posts to the showcase's /logout with alice's cookies
+        # (same site: the ports differ, so SameSite=Lax sends them) is refused by microdot.csrf
+        with denied.expect_response(lambda r: r.url == url + '/logout') as answer:
+            denied.click('#forge button')
+        forged = answer.value
+        assert forged.status == 403
+        sent = forged.request.all_headers()  # set by Chromium, not by the test
+        assert sent['origin'] == showcase.denied.url
+        assert sent['sec-fetch-site'] == 'same-site'
+        assert 'session=' in sent.get('cookie', '')
+        expect(denied.locator('body')).to_contain_text('Forbidden')
+        alice.reload()
+        expect(alice).to_have_url(url + '/')  # still logged in
+        expect(alice.locator('#user')).to_have_text('alice')
+
         alice.bring_to_front()
         alice.screenshot(path=os.path.join(artifacts, 'showcase-{}.png'.format(showcase.runtime)),
                          full_page=True)
@@ -73,6 +91,8 @@ def test_showcase_in_chromium(browser, showcase, artifacts):
         # log out: the session ends and the page is the login form again
         alice.click('#logout')
         expect(alice).to_have_url(url + '/login')
+        alice.goto(url + '/')
+        expect(alice).to_have_url(url + '/login?next=/')  # the protected page is gone
     finally:
         alice_context.close()
         bob_context.close()

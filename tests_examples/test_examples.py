@@ -193,11 +193,17 @@ def test_showcase(runtime):
             assert 'microdot showcase: http://127.0.0.1:{}/'.format(server.port) in server.output()
         with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
             r = client.get('/')
-            assert r.status_code == 302 and r.headers['location'] == '/login'
-            assert 'name="username"' in client.get('/login').text
-            r = client.post('/login', data={'username': 'x' * 33})
+            assert r.status_code == 302 and r.headers['location'] == '/login?next=/'
+            assert 'name="username"' in client.get('/login?next=/').text
+            r = client.post('/login?next=/', data={'username': 'x' * 33})
             assert r.status_code == 200 and 'Type a name of 1 to 32 characters.' in r.text
-            r = client.post('/login', data={'username': 'ada'})
+            # a browser posting from a site the showcase does not trust (microdot.csrf)
+            for forged in ({'Origin': 'http://evil.example', 'Sec-Fetch-Site': 'cross-site'},
+                           {'Origin': 'http://127.0.0.1:5998', 'Sec-Fetch-Site': 'same-site'}):
+                r = client.post('/login', data={'username': 'mallory'}, headers=forged)
+                assert r.status_code == 403 and 'session' not in client.cookies
+            r = client.post('/login?next=/', data={'username': 'ada'},
+                            headers={'Origin': server.url, 'Sec-Fetch-Site': 'same-origin'})
             assert r.status_code == 302 and r.headers['location'] == '/'
             page = client.get('/').text
             assert '<strong id="user">ada</strong>' in page
@@ -236,6 +242,9 @@ def test_showcase(runtime):
             assert httpx.post(server.url + '/api/messages', json={'text': 'x'},
                               timeout=TIMEOUT).status_code == 401
 
+            r = client.post('/logout', headers={'Origin': 'http://evil.example'})
+            assert r.status_code == 403  # a forged logout: still logged in
+            assert client.get('/').status_code == 200
             r = client.post('/logout')
             assert r.status_code == 302 and r.headers['location'] == '/login'
             assert client.get('/').status_code == 302

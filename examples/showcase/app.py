@@ -1,6 +1,9 @@
 """The microdot showcase: one small app that uses every first-party extension together.
 
-* log in and out (microdot.session: a signed cookie),
+* log in and out (microdot.login: the user kept in a microdot.session signed cookie; the
+  chat page is login-required),
+* forms and API calls that other sites cannot forge (microdot.csrf, which trusts the origins
+  that CORS allows),
 * pages rendered from Jinja templates (microdot.jinja),
 * a chat between browser tabs over a WebSocket (microdot.websocket),
 * a live feed of server stats over Server-Sent Events (microdot.sse),
@@ -29,8 +32,10 @@ import time
 
 from microdot import Microdot, redirect, send_file
 from microdot.cors import CORS
+from microdot.csrf import CSRF
 from microdot.jinja import Template
-from microdot.session import Session, with_session
+from microdot.login import Login
+from microdot.session import Session
 from microdot.sse import with_sse
 from microdot.websocket import ConnectionClosed, with_websocket
 
@@ -81,6 +86,14 @@ def allowed_origins_from_env():
     return [origin.strip() for origin in value.split(',') if origin.strip()]
 
 
+class User:
+    """Whoever logged in: any name will do (microdot.login stores ``id`` in the session)."""
+
+    def __init__(self, name):
+        self.id = name
+        self.name = name
+
+
 def html(text):
     return text, {'Content-Type': 'text/html; charset=UTF-8'}
 
@@ -93,9 +106,17 @@ def create_app(app=None, allowed_origins=None, secret_key=None):
         allowed_origins = allowed_origins_from_env()
     secret_key = secret_key or os.environ.get('SHOWCASE_SECRET_KEY') or \
         binascii.hexlify(os.urandom(32)).decode()
-    sessions = Session(app, secret_key=secret_key)
-    CORS(app, allowed_origins=allowed_origins, allow_credentials=True,
-         allowed_methods=['GET', 'POST'], allowed_headers=['Content-Type'])
+    Session(app, secret_key=secret_key)
+    cors = CORS(app, allowed_origins=allowed_origins, allow_credentials=True,
+                allowed_methods=['GET', 'POST'], allowed_headers=['Content-Type'])
+    # every POST (log in, log out, the API) from a browser on another origin is refused with 403,
+    # unless CORS allows that origin: one list of trusted origins for both
+    CSRF(app, cors=cors)
+    login = Login(app, login_url='/login')
+
+    @login.user_loader
+    def load_user(user_id):
+        return User(user_id)
     Template.initialize(os.path.join(HERE, 'templates'))
     room = ChatRoom()
     started = time.time()
@@ -106,31 +127,25 @@ def create_app(app=None, allowed_origins=None, secret_key=None):
 
     # -- pages ---------------------------------------------------------------------------------
     @app.get('/')
-    @with_session
-    async def index(request, session):
-        user = session.get('user')
-        if user is None:
-            return redirect('/login')
-        return html(Template('index.html').render(user=user, origins=allowed_origins))
+    @login  # login required: others go to /login?next=/
+    async def index(request):
+        return html(Template('index.html').render(user=request.g.current_user.name,
+                                                  origins=allowed_origins))
 
     @app.route('/login', methods=['GET', 'POST'])
-    @with_session
-    async def login(request, session):
+    async def log_in(request):
         error = None
         if request.method == 'POST':
             name = (request.form.get('username') or '').strip() if request.form else ''
             if not name or len(name) > MAX_NAME:
                 error = 'Type a name of 1 to {} characters.'.format(MAX_NAME)
             else:
-                session['user'] = name
-                session.save()
-                return redirect('/')
+                return await login.login_user(request, User(name))  # 302 to ?next= or /
         return html(Template('login.html').render(error=error))
 
     @app.post('/logout')
-    @with_session
-    async def logout(request, session):
-        session.delete()
+    async def log_out(request):
+        await login.logout_user(request)
         return redirect('/login')
 
     @app.get('/static/<name>')
@@ -143,10 +158,11 @@ def create_app(app=None, allowed_origins=None, secret_key=None):
     @app.route('/chat')
     @with_websocket
     async def chat(request, ws):
-        user = sessions.get(request).get('user')
-        if user is None:
+        current = await login.get_current_user(request)
+        if current is None:
             await ws.close(1008, 'log in first')  # policy violation: no session
             return
+        user = current.name
         queue = room.join()
 
         async def forward():
@@ -187,18 +203,18 @@ def create_app(app=None, allowed_origins=None, secret_key=None):
 
     # -- JSON API, callable cross-origin --------------------------------------------------------
     @app.get('/api/status')
-    @with_session
-    async def api_status(request, session):
+    async def api_status(request):
         data = stats()
-        data['user'] = session.get('user')
+        user = await login.get_current_user(request)
+        data['user'] = user.name if user else None
         return data
 
     @app.post('/api/messages')
-    @with_session
-    async def api_post_message(request, session):
-        user = session.get('user')
-        if user is None:
+    async def api_post_message(request):
+        current = await login.get_current_user(request)
+        if current is None:
             return {'error': 'log in first'}, 401
+        user = current.name
         body = request.json if isinstance(request.json, dict) else {}
         text = body.get('text')
         if not isinstance(text, str) or not text.strip():

@@ -4,7 +4,9 @@
 
 Open http://127.0.0.1:5001/ in the browser where you logged in to the showcase: the answer
 names your user, because the showcase allows this origin with credentials. Start it on a port
-the showcase does not list (--port 5002) and the browser blocks the answer.
+the showcase does not list (--port 5002) and the browser blocks the answer. The page's form
+posts to the showcase's /logout: from an origin the showcase does not trust, microdot.csrf
+refuses it with 403.
 """
 import json
 import os
