@@ -159,6 +159,11 @@ def test_response_head():
     assert response_head('1.1', 599, 'Custom', []).startswith(b'HTTP/1.1 599 Custom\r\n')
     with pytest.raises(ValueError):
         response_head('1.1', 200, None, [('X', 'a\r\nInjected: yes')])
+    for name, value, reason in (('X', 'a\rb', None), ('X\n', 'a', None), ('X', ['a', 'b\n'], None),
+                                ('X', 'a', 'OK\r\nInjected: yes')):
+        with pytest.raises(ValueError):
+            response_head('1.1', 200, reason, [(name, value)])
+    assert b'\r\nX-Int: 3\r\n' in response_head('1.1', 200, None, [('X-Int', 3)])
 
 
 def test_reasons_and_dates():

@@ -42,6 +42,8 @@ class Connection:
         #: seconds a read may wait for the client; None: the app's read_timeout; 0: no limit
         #: (a handler that took the connection over, e.g. an idle WebSocket, sets this)
         self.read_timeout = None
+        # CPython's transport writes at once and says when a drain has nothing to wait for
+        self.writer_ready = getattr(writer, 'ready_for_writes', None)
 
     # -- reading --
 
@@ -131,6 +133,8 @@ class Connection:
         self.writer.write(data)
 
     async def drain(self):
+        if self.writer_ready is not None and self.writer_ready():
+            return
         self.deadline = monotonic() + self.app.read_timeout
         try:
             await self.writer.drain()

@@ -305,27 +305,31 @@ def format_http_date(tm):
         _DAYS[tm[6]], tm[2], _MONTHS[tm[1] - 1], tm[0], tm[3], tm[4], tm[5])
 
 
-def date_header():
-    """``b'Date: ...\\r\\n'``, recomputed at most once a second."""
+def _head_end():
+    """``b'\\r\\nDate: ...\\r\\n\\r\\n'``: how every response head ends, recomputed at most once a
+    second."""
     now = int(time.time())
     if now != _date_cache[0]:
         _date_cache[0] = now
-        _date_cache[1] = ('Date: ' + http_date(now) + '\r\n').encode()
+        _date_cache[1] = ('\r\nDate: ' + http_date(now) + '\r\n\r\n').encode()
     return _date_cache[1]
 
 
 def response_head(version, status_code, reason, header_items):
-    """Serialise a response head. ``header_items`` yields ``(name, value)`` str pairs; a list value
-    gives one line per item. A CR or LF in a name or value is refused (header injection)."""
-    lines = ['HTTP/', version, ' ', str(status_code), ' ', reason or reason_phrase(status_code), '\r\n']
+    """Serialise a response head. ``header_items`` yields ``(name, value)`` pairs (values are
+    str()-ed); a list value gives one line per item. A CR or LF in a name, value or reason is
+    refused (header injection)."""
+    lines = ['HTTP/' + version + ' ' + str(status_code) + ' ' + (reason or reason_phrase(status_code))]
     for name, value in header_items:
-        values = value if isinstance(value, list) else (value,)
-        for v in values:
-            v = str(v)
-            if '\n' in v or '\r' in v or '\n' in name or '\r' in name:
-                raise ValueError('invalid header {}'.format(name))
-            lines.append(name)
-            lines.append(': ')
-            lines.append(v)
-            lines.append('\r\n')
-    return ''.join(lines).encode() + date_header() + b'\r\n'
+        if isinstance(value, list):
+            for v in value:
+                lines.append(name + ': ' + str(v))
+        else:
+            lines.append(name + ': ' + str(value))
+    text = '\r\n'.join(lines)
+    # one check for the whole head: a CR or LF inside a line adds to the count of line ends
+    if text.count('\n') != len(lines) - 1 or text.count('\r') != len(lines) - 1:
+        for line in lines:
+            if '\r' in line or '\n' in line:
+                raise ValueError('invalid header {}'.format(line.partition(':')[0]))
+    return text.encode() + _head_end()

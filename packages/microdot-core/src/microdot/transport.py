@@ -99,6 +99,11 @@ class TransportStream(asyncio.Protocol):
             raise ConnectionResetError('Connection lost')
         self.transport.write(data)
 
+    def ready_for_writes(self):
+        """Whether ``drain()`` would return at once: the transport takes more and the client is
+        still there."""
+        return not self.writing_paused and not self.lost
+
     async def drain(self):
         if self.lost:
             raise ConnectionResetError('Connection lost')
