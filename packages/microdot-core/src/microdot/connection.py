@@ -12,7 +12,7 @@ from .runtime import MICROPYTHON
 monotonic = getattr(time, 'monotonic', time.time)
 READ_SIZE = 2048 if MICROPYTHON else 65536
 CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
-_FRAMING_HEADERS = ('host', 'transfer-encoding', 'content-length', 'connection', 'expect')
+_FRAMING_HEADERS = {'host', 'transfer-encoding', 'content-length', 'connection', 'expect'}
 
 
 # --- the connection ------------------------------------------------------------------------------

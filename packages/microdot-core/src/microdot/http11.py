@@ -259,6 +259,8 @@ def request_body_framing(version, transfer_encodings, content_lengths):
 def wants_keep_alive(version, connection_values):
     """Whether the client asks to keep the connection open after this exchange (RFC 9112 9.3),
     from the values of every Connection header."""
+    if not connection_values:
+        return version == '1.1'
     tokens = []
     for value in connection_values:
         for token in value.split(','):

@@ -254,6 +254,8 @@ class Microdot:
         Microdot 2.x shapes)."""
         if isinstance(value, Response):
             return value
+        if isinstance(value, str):  # the most common return value
+            return Response(value)
         if isinstance(value, tuple):
             if not value:
                 raise TypeError('empty response tuple')
