@@ -12,6 +12,8 @@ __version__ = '0.1.0'
 MICRODOT_EXTENSION_API = 1  # the core extension API this plugin is written for
 __all__ = ['Template', 'JinjaExtension', 'EngineNotInstalledError']
 
+from microdot.utemplate import TemplateExtension, extension_for
+
 INSTALL_COMMAND = 'pip install "microdot-templates[jinja]"'
 
 
@@ -88,7 +90,7 @@ class Template:
         Template._chunk_size = chunk_size
 
     def __init__(self, template, app=None, **kwargs):
-        ext = _extension_for(app)
+        ext = extension_for(app, JinjaExtension.name)
         if ext is None:
             if Template.jinja_env is None:
                 Template.initialize()
@@ -115,7 +117,7 @@ class Template:
         return await self.template.render_async(*args, **kwargs)
 
 
-class JinjaExtension:
+class JinjaExtension(TemplateExtension):
     """A template folder and Jinja environment per app, kept in ``app.extensions['jinja']``.
 
     ``JinjaExtension(app, template_dir='templates', enable_async=False,
@@ -126,40 +128,23 @@ class JinjaExtension:
     """
 
     name = 'jinja'
+    template_class = Template
 
     def __init__(self, app=None, template_dir='templates', enable_async=False,
                  chunk_size=DEFAULT_CHUNK_SIZE, **kwargs):
-        self.template_dir = template_dir
+        TemplateExtension.__init__(self, template_dir, chunk_size)
         self.enable_async = enable_async
-        self.chunk_size = chunk_size
         self.options = kwargs
-        self._environment = None
         if app is not None:
             self.initialize(app)
 
-    def initialize(self, app):
-        app.add_extension(self.name, self)
-        return self
-
     @property
     def environment(self):
-        if self._environment is None:
-            self._environment = _make_environment(self.template_dir, self.enable_async,
-                                                  self.options)
-        return self._environment
+        return self.engine()
 
-    def template(self, name, **kwargs):
-        """``Template(name)`` loaded from this extension's environment."""
-        tpl = Template.__new__(Template)
-        tpl.name = name
-        tpl.chunk_size = self.chunk_size
-        tpl.template = self.environment.get_template(name, **kwargs)
-        return tpl
+    def _make_engine(self):
+        return _make_environment(self.template_dir, self.enable_async, self.options)
 
-
-def _extension_for(app):
-    if app is None:
-        return None
-    if not hasattr(app, 'extensions'):
-        app = app.app  # a request
-    return app.extensions.get(JinjaExtension.name)
+    @staticmethod
+    def _load_template(environment, name, **kwargs):
+        return environment.get_template(name, **kwargs)

@@ -1,8 +1,9 @@
-from typing import Any, AsyncIterator, Dict, Iterator, Optional, Union
+from typing import Any, AsyncIterator, Dict, Iterator, Optional, Type, Union
 
 import jinja2
 
 from microdot import Microdot, Request
+from microdot.utemplate import TemplateExtension as TemplateExtension, extension_for as extension_for
 
 __all__ = ['Template', 'JinjaExtension', 'EngineNotInstalledError']
 __version__: str
@@ -27,13 +28,13 @@ class Template:
     def generate_async(self, *args: Any, **kwargs: Any) -> AsyncIterator[str]: ...
     async def render_async(self, *args: Any, **kwargs: Any) -> str: ...
 
-class JinjaExtension:
+class JinjaExtension(TemplateExtension):
     name: str
     template_dir: str
     enable_async: bool
     chunk_size: int
     options: Dict[str, Any]
-    _environment: Optional[jinja2.Environment]
+    template_class: Type[Template]
     def __init__(self, app: Optional[Microdot] = ..., template_dir: str = ...,
                  enable_async: bool = ..., chunk_size: int = ..., **kwargs: Any) -> None: ...
     def initialize(self, app: Microdot) -> JinjaExtension: ...

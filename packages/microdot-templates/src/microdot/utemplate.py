@@ -74,6 +74,52 @@ def _make_loader(template_dir, loader_class, package):
     return loader_class(package, template_dir or '.')
 
 
+class TemplateExtension:
+    """A template folder per app, kept in ``app.extensions[name]``: the base of
+    ``UTemplateExtension`` and of ``microdot.jinja.JinjaExtension`` (it lives here because this
+    module is the one MicroPython runs, and it stays a single file there).
+
+    Subclasses set ``name`` and ``template_class`` and implement ``_make_engine()`` (the
+    engine's loader or environment, made on first use so that a missing engine fails there) and
+    ``_load_template(engine, name, **kwargs)`` (one template from it).
+    """
+
+    name = None
+    template_class = None
+
+    def __init__(self, template_dir, chunk_size):
+        self.template_dir = template_dir
+        self.chunk_size = chunk_size
+        self._engine = None
+
+    def initialize(self, app):
+        app.add_extension(self.name, self)
+        return self
+
+    def engine(self):
+        if self._engine is None:
+            self._engine = self._make_engine()
+        return self._engine
+
+    def template(self, name, **kwargs):
+        """``Template(name)`` loaded from this extension's folder."""
+        cls = self.template_class
+        tpl = cls.__new__(cls)
+        tpl.name = name
+        tpl.chunk_size = self.chunk_size
+        tpl.template = self._load_template(self.engine(), name, **kwargs)
+        return tpl
+
+
+def extension_for(app, name):
+    """The extension ``name`` of an app (or of a request's app); None without one."""
+    if app is None:
+        return None
+    if not hasattr(app, 'extensions'):
+        app = app.app  # a request
+    return app.extensions.get(name)
+
+
 #: default size, in characters, of the chunks ``generate()`` and ``generate_async()`` give: uTemplate
 #: yields every literal and every ``{{ }}`` on its own, and a stream of such tiny pieces (one
 #: HTTP chunk and one flush each) is many times slower than the page it makes
@@ -156,7 +202,7 @@ class Template:
         Template._chunk_size = chunk_size
 
     def __init__(self, template, app=None):
-        ext = _extension_for(app)
+        ext = extension_for(app, UTemplateExtension.name)
         if ext is None:
             if Template._loader is None:
                 Template.initialize()
@@ -183,7 +229,7 @@ class Template:
         return self.render(*args, **kwargs)
 
 
-class UTemplateExtension:
+class UTemplateExtension(TemplateExtension):
     """A template folder per app, kept in ``app.extensions['utemplate']``.
 
     ``UTemplateExtension(app, template_dir='templates', loader_class=None, package=None,
@@ -194,42 +240,25 @@ class UTemplateExtension:
     """
 
     name = 'utemplate'
+    template_class = Template
 
     def __init__(self, app=None, template_dir='templates', loader_class=None, package=None,
                  chunk_size=DEFAULT_CHUNK_SIZE):
-        self.template_dir = template_dir
+        TemplateExtension.__init__(self, template_dir, chunk_size)
         self.loader_class = loader_class
         self.package = package
-        self.chunk_size = chunk_size
-        self._loader = None
         if app is not None:
             self.initialize(app)
 
-    def initialize(self, app):
-        app.add_extension(self.name, self)
-        return self
-
     @property
     def loader(self):
-        if self._loader is None:
-            self._loader = _make_loader(self.template_dir, self.loader_class, self.package)
-        return self._loader
+        return self.engine()
 
-    def template(self, name):
-        """``Template(name)`` loaded from this extension's folder."""
-        tpl = Template.__new__(Template)
-        tpl.name = name
-        tpl.chunk_size = self.chunk_size
-        tpl.template = _load(self.loader, name)
-        return tpl
+    def _make_engine(self):
+        return _make_loader(self.template_dir, self.loader_class, self.package)
 
-
-def _extension_for(app):
-    if app is None:
-        return None
-    if not hasattr(app, 'extensions'):
-        app = app.app  # a request
-    return app.extensions.get(UTemplateExtension.name)
+    def _load_template(self, loader, name):
+        return _load(loader, name)
 
 
 def _load(loader, name):

@@ -1,4 +1,4 @@
-from typing import Any, AsyncIterator, Callable, Iterator, Optional, Union
+from typing import Any, AsyncIterator, Callable, Iterator, Optional, Type, Union
 
 from microdot import Microdot, Request
 
@@ -12,6 +12,18 @@ class EngineNotInstalledError(ImportError): ...
 
 class _Loader:
     def load(self, name: str) -> Callable[..., Iterator[str]]: ...
+
+class TemplateExtension:
+    name: Optional[str]
+    template_class: Any
+    template_dir: str
+    chunk_size: int
+    def __init__(self, template_dir: str, chunk_size: int) -> None: ...
+    def initialize(self, app: Microdot) -> TemplateExtension: ...
+    def engine(self) -> Any: ...
+    def template(self, name: str, **kwargs: Any) -> Any: ...
+
+def extension_for(app: Union[Microdot, Request, None], name: str) -> Optional[TemplateExtension]: ...
 
 class _Chunks(Iterator[str]):
     generator: Iterator[str]
@@ -29,7 +41,7 @@ class _AsyncChunks(AsyncIterator[str]):
     async def aclose(self) -> None: ...
 
 class Template:
-    _loader: Optional[_Loader]
+    template_class: Type[Template]
     _chunk_size: int
     name: str
     template: Callable[..., Iterator[str]]
@@ -44,19 +56,20 @@ class Template:
     def generate_async(self, *args: Any, **kwargs: Any) -> _AsyncChunks: ...
     async def render_async(self, *args: Any, **kwargs: Any) -> str: ...
 
-class UTemplateExtension:
+class UTemplateExtension(TemplateExtension):
     name: str
     template_dir: str
     loader_class: Optional[Callable[[Optional[str], str], Any]]
     package: Optional[str]
     chunk_size: int
-    _loader: Optional[_Loader]
+    template_class: Type[Template]
     def __init__(self, app: Optional[Microdot] = ..., template_dir: str = ...,
                  loader_class: Optional[Callable[[Optional[str], str], Any]] = ...,
                  package: Optional[str] = ..., chunk_size: int = ...) -> None: ...
     def initialize(self, app: Microdot) -> UTemplateExtension: ...
     @property
     def loader(self) -> _Loader: ...
-    def template(self, name: str) -> Template: ...
+    # uTemplate loaders take no options: a keyword argument raises TypeError
+    def template(self, name: str, **kwargs: Any) -> Template: ...
 
 def escape(value: object) -> str: ...
