@@ -39,7 +39,7 @@ class Response:
             body = b''
             status_code = 204
         self.status_code = status_code
-        self.headers = NoCaseDict(headers or {})
+        self.headers = NoCaseDict(headers)
         self.reason = reason
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
@@ -69,12 +69,13 @@ class Response:
 
     def complete(self):
         """Fill in ``Content-Length`` (for bytes bodies) and ``Content-Type``."""
-        if isinstance(self.body, bytes) and 'Content-Length' not in self.headers:
-            self.headers['Content-Length'] = str(len(self.body))
-        if 'Content-Type' not in self.headers:
-            self.headers['Content-Type'] = self.default_content_type \
-                if 'charset=' in self.default_content_type \
-                else self.default_content_type + '; charset=UTF-8'
+        headers = self.headers
+        if isinstance(self.body, bytes) and 'Content-Length' not in headers:
+            headers['Content-Length'] = str(len(self.body))
+        if 'Content-Type' not in headers:
+            content_type = self.default_content_type
+            headers['Content-Type'] = content_type if 'charset=' in content_type \
+                else content_type + '; charset=UTF-8'
 
     def body_iter(self):
         """An async iterator over the body's chunks (with an ``aclose()``)."""
