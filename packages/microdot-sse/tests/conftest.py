@@ -2,9 +2,15 @@
 ``text/event-stream`` format, written from the WHATWG HTML rules (section 9.2.6), that the tests
 use to read what the server wrote."""
 import asyncio
+import os
+import sys
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                                os.pardir, 'tests', 'apps'))
+import sse_routes  # noqa: E402 (the conformance app's routes, shared with these tests)
 
 from microdot import Microdot
 from microdot.sse import SSEExtension, sse_response, with_sse
@@ -50,20 +56,11 @@ def make_app():
     app = Microdot()
     SSEExtension(app, heartbeat=0.2)
     app.state = {}
+    sse_routes.install(app)  # the conformance app's routes: /sse/counter, /sse/kinds...
 
     def record(token, what):
         if token:
             app.state.setdefault(token, []).append(what)
-
-    @app.route('/counter')
-    @with_sse
-    async def counter(request, sse):
-        delay = float(request.args.get('delay', '0'))
-        for i in range(int(request.args.get('n', '10'))):
-            if delay:
-                await asyncio.sleep(delay)
-            await sse.send({'counter': i})
-        await sse.send('end', event='comment')
 
     @app.route('/numbers')
     @with_sse

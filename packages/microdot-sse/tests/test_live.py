@@ -143,7 +143,7 @@ def test_handler_exception_ends_the_stream_cleanly(live, capfd):
 
 
 def test_connection_reused_after_streams(live):
-    sock, head, rest = open_stream(live, '/counter?n=2')
+    sock, head, rest = open_stream(live, '/sse/counter?n=2')
     try:
         body, after = read_chunked_body(sock, rest)
         assert body.endswith(b'event: comment\ndata: end\n\n')
@@ -159,7 +159,7 @@ def test_connection_reused_after_streams(live):
 
 
 def test_each_event_is_flushed_when_sent(live):
-    sock, head, rest = open_stream(live, '/counter?n=3&delay=0.3')
+    sock, head, rest = open_stream(live, '/sse/counter?n=3&delay=0.3')
     try:
         arrivals = []
         buf = rest

@@ -17,7 +17,7 @@ def client():
 
 
 async def test_events_on_the_test_response(client):
-    res = await client.get('/counter?n=3')
+    res = await client.get('/sse/counter?n=3')
     assert res.status_code == 200
     assert res.headers['Content-Type'] == 'text/event-stream; charset=utf-8'
     assert res.headers['Cache-Control'] == 'no-cache'

@@ -4,9 +4,14 @@ import base64
 import os
 import socket
 import struct
+import sys
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                                os.pardir, 'tests', 'apps'))
+import websocket_routes  # noqa: E402 (the conformance app's routes, shared with these tests)
 
 from microdot import Microdot
 from microdot.testing import LiveServer
@@ -21,48 +26,31 @@ def make_app():
     app.read_timeout = 1  # short, to prove that an idle WebSocket is not subject to it
     WebSocketExtension(app, max_message_length=2 * 1024 * 1024, close_timeout=2)
     app.state = {'ended': []}
+    # the conformance app's routes (/websocket/small, /websocket/close/<code>,
+    # /websocket/concurrent, /websocket/info, /websocket/origin...), plus these below
+    websocket_routes.install(app)
 
     def ended(name, ws, how):
         app.state['ended'].append({'route': name, 'how': how, 'close_code': ws.close_code})
 
-    @app.route('/echo')
-    @with_websocket
-    async def echo(request, ws):
-        how = 'returned'
-        try:
-            async for message in ws:
-                await ws.send(message)
-        except BaseException as exc:
-            how = type(exc).__name__
-            raise
-        finally:
-            ended('echo', ws, how)
+    def recording_echo(name):
+        # echoes until the peer closes, then records how it ended
+        async def echo(request, ws):
+            how = 'returned'
+            try:
+                async for message in ws:
+                    await ws.send(message)
+            except BaseException as exc:
+                how = type(exc).__name__
+                raise
+            finally:
+                ended(name, ws, how)
+        return echo
 
-    @app.route('/keepalive')
-    @with_websocket(ping_interval=0.1, ping_timeout=1)  # tolerant of a loaded machine
-    async def keepalive(request, ws):
-        how = 'returned'
-        try:
-            async for message in ws:
-                await ws.send(message)
-        except BaseException as exc:
-            how = type(exc).__name__
-            raise
-        finally:
-            ended('keepalive', ws, how)
-
-    @app.route('/small')
-    @with_websocket(max_message_length=1000)
-    async def small(request, ws):
-        while True:
-            await ws.send(await ws.receive())
-
-    @app.route('/close/<int:code>')
-    @with_websocket
-    async def close_with(request, ws, code):
-        message = await ws.receive()
-        await ws.close(code, 'bye ' + message)
-        ended('close', ws, 'closed')
+    app.route('/echo')(with_websocket(recording_echo('echo')))
+    # pings tolerant of a loaded machine
+    app.route('/keepalive')(with_websocket(ping_interval=0.1, ping_timeout=1)(
+        recording_echo('keepalive')))
 
     @app.route('/sender')
     @with_websocket
@@ -87,30 +75,6 @@ def make_app():
         await ws.ping(b'are you there')
         await ws.pong(b'heartbeat')
         await ws.send(await ws.receive())
-
-    @app.route('/concurrent')
-    @with_websocket
-    async def concurrent(request, ws):
-        # another task sends while this one waits in receive()
-        async def ticker():
-            for i in range(5):
-                await ws.send('tick {}'.format(i))
-                await asyncio.sleep(0.02)
-        task = asyncio.create_task(ticker())
-        message = await ws.receive()
-        await task
-        await ws.send('got ' + message)
-
-    @app.route('/info')
-    @with_websocket(subprotocols=['chat.v2', 'chat.v1'])
-    async def info(request, ws):
-        await ws.send('{}|{}'.format(ws.subprotocol, ws.origin))
-        await ws.receive()
-
-    @app.route('/origin')
-    @with_websocket(allowed_origins=['https://good.example'])
-    async def origin(request, ws):
-        await ws.send('welcome')
 
     @app.route('/error')
     @with_websocket

@@ -61,13 +61,13 @@ def test_invalid_utf8_split_across_fragments(raw_ws):
 
 def test_oversized_message_refused_from_its_header(raw_ws):
     # the frame declares 10 MiB and sends none of it: the server answers from the header alone
-    ws = raw_ws('/small')
+    ws = raw_ws('/websocket/small')
     ws.send(client_frame(BINARY, b'', length=10 * 1024 * 1024)[:2 + 8 + 4])
     assert ws.close_frame()[0] == 1009
 
 
 def test_oversized_message_counted_across_fragments(raw_ws):
-    ws = raw_ws('/small')  # 1000-byte cap
+    ws = raw_ws('/websocket/small')  # 1000-byte cap
     ws.send(client_frame(BINARY, b'a' * 600, fin=False))
     # the second fragment's header alone crosses the cap
     ws.send(client_frame(0, b'', length=600)[:2 + 2 + 4])
@@ -145,7 +145,7 @@ def test_close_handshake_echoes_code_and_closes_tcp(raw_ws):
 
 
 def test_server_initiated_close_waits_for_the_answer(raw_ws):
-    ws = raw_ws('/close/3001')
+    ws = raw_ws('/websocket/close/3001')
     ws.send(client_frame(TEXT, 'bob'))
     assert ws.close_frame(answer=False) == (3001, 'bye bob')
     ws.send(client_frame(CLOSE, close_payload(3001)))
@@ -154,7 +154,7 @@ def test_server_initiated_close_waits_for_the_answer(raw_ws):
 
 def test_server_close_gives_up_on_a_silent_peer(raw_ws):
     # the peer never answers the close frame: the server drops it after close_timeout (2 s)
-    ws = raw_ws('/close/1000')
+    ws = raw_ws('/websocket/close/1000')
     ws.send(client_frame(TEXT, 'x'))
     assert ws.close_frame(answer=False) == (1000, 'bye x')
     assert ws.at_eof(timeout=6)

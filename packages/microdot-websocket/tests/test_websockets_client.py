@@ -76,7 +76,7 @@ def test_server_ping_and_pong(live):
 
 
 def test_send_from_another_task_while_receive_is_pending(live):
-    with client(live, '/concurrent') as ws:
+    with client(live, '/websocket/concurrent') as ws:
         ticks = [ws.recv(timeout=5) for _ in range(5)]
         assert ticks == ['tick {}'.format(i) for i in range(5)]
         ws.send('hello')
@@ -85,7 +85,7 @@ def test_send_from_another_task_while_receive_is_pending(live):
 
 @pytest.mark.parametrize('code', [1000, 1001, 1008, 3000, 4999])
 def test_server_close_code_and_reason(live, code):
-    with client(live, '/close/{}'.format(code)) as ws:
+    with client(live, '/websocket/close/{}'.format(code)) as ws:
         ws.send('alice')
         with pytest.raises(ClientConnectionClosed) as info:
             ws.recv(timeout=5)
@@ -124,7 +124,7 @@ def test_handler_exception_closes_with_1011(live, capfd):
 
 
 def test_message_over_the_route_limit_closes_with_1009(live):
-    with client(live, '/small') as ws:
+    with client(live, '/websocket/small') as ws:
         ws.send(b'x' * 1000)
         assert ws.recv(timeout=5) == b'x' * 1000
         ws.send(b'x' * 1001)
@@ -134,7 +134,7 @@ def test_message_over_the_route_limit_closes_with_1009(live):
 
 
 def test_message_over_the_limit_in_fragments_closes_with_1009(live):
-    with client(live, '/small') as ws:
+    with client(live, '/websocket/small') as ws:
         with pytest.raises(ClientConnectionClosed) as info:
             # the close may arrive while the second fragment is being sent
             ws.send([b'x' * 600, b'y' * 600])
@@ -152,23 +152,23 @@ def test_huge_message_is_refused_without_being_read(live):
 
 
 def test_subprotocol_negotiation(live):
-    with client(live, '/info', subprotocols=['chat.v1', 'chat.v2'], origin='https://x.example') \
-            as ws:
+    with client(live, '/websocket/info', subprotocols=['chat.v1', 'chat.v2'],
+                origin='https://x.example') as ws:
         assert ws.subprotocol == 'chat.v2'  # the server's preference wins
         assert ws.recv(timeout=5) == 'chat.v2|https://x.example'
-    with client(live, '/info', subprotocols=['chat.v1']) as ws:
+    with client(live, '/websocket/info', subprotocols=['chat.v1']) as ws:
         assert ws.subprotocol == 'chat.v1'
         assert ws.recv(timeout=5) == 'chat.v1|None'
-    with client(live, '/info') as ws:
+    with client(live, '/websocket/info') as ws:
         assert ws.subprotocol is None
         assert ws.recv(timeout=5) == 'None|None'
 
 
 def test_allowed_origins(live):
-    with client(live, '/origin', origin='https://good.example') as ws:
+    with client(live, '/websocket/origin', origin='https://good.example') as ws:
         assert ws.recv(timeout=5) == 'welcome'
     with pytest.raises(InvalidStatus) as info:
-        client(live, '/origin', origin='https://evil.example')
+        client(live, '/websocket/origin', origin='https://evil.example')
     assert info.value.response.status_code == 403
 
 
