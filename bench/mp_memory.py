@@ -11,7 +11,8 @@ prints, in bytes of gc heap in use after ``gc.collect()``:
 * ``start-up``: bench/apps/hello_mem.py serving, measured by its ``/_mem?collect=1`` (the
   bench/run.py figure), total and without the interpreter and ``asyncio`` (``ours only``);
 * ``per idle connection``: what each keep-alive connection that made one request keeps while it
-  waits for the next (``--conns`` connections open at once, counting the one that asks ``/_mem``) (2.6.2 closes every connection, so it has no figure).
+  waits for the next (``--conns`` connections open at once, counting the one that asks
+  ``/_mem``); 2.6.2 closes every connection, so it has no figure.
 
 A measurement, not a test. Runs on a 2 MB heap so that nothing is cut short by a full heap.
 """

@@ -53,7 +53,10 @@ class HTTPServer:
                 kwargs['start_serving'] = False
         elif not start_serving:
             raise ValueError('start_serving must be True')
-        if MICROPYTHON:
+        if MICROPYTHON and not ssl:
+            from .listener import Listener
+            self.server = Listener(self.handle, host, port)
+        elif MICROPYTHON:
             self.server = await asyncio.start_server(self.handle, host, port, **kwargs)
         else:  # the stream pair straight on the transport: no asyncio streams in between
             from .transport import TransportStream
