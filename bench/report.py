@@ -294,19 +294,21 @@ sampled every 64 KiB written: on CPython tracemalloc's peak since the request be
 `gc.mem_alloc()` (the live heap; MicroPython keeps no peak, so on the `form` route the copy phase
 is not sampled). The saved file's sha256 is checked.
 
-CPython 3.11.7, 50 MiB, built-in server:
+CPython 3.11.7, 50 MiB, built-in server (five runs of each, 2026-11-26; the spread is how much
+socket data happens to be buffered when the peak is taken):
 
 | route | | peak above the request's start (tracemalloc) | server peak RSS (VmHWM) | time |
 |---|---|---:|---:|---:|
-| save | microdot-multipart | 531 KB | 23.2 MB | 2.9 s |
-| save | Microdot 2.6.2 | 186 KB | 21.8 MB | 14.1 s |
-| form | microdot-multipart | 365 KB | 24.0 MB | 4.0 s |
-| form | Microdot 2.6.2 | 0.5 KB | 21.8 MB | 14.8 s |
+| save | microdot-multipart | 531-725 KB | 22.8-23.2 MB | 1.5-3.0 s |
+| save | Microdot 2.6.2 | 186-400 KB | 21.5-21.9 MB | 10.6-14.1 s |
+| form | microdot-multipart | 365-535 KB | 23.9-24.3 MB | 2.6-4.0 s |
+| form | Microdot 2.6.2 | 0.5-361 KB | 21.8-21.9 MB | 7.7-14.8 s |
 
-Both are flat in the upload size (ours: the same peak for 5, 20 and 50 MiB). Ours reads the body
-in 4 KiB pieces and the core's CPython transport holds up to 256 KiB of socket data before it
-pauses reading, which is most of the 0.5 MB; 2.6.2 reads 256 bytes at a time, hence its small
-peak and its 4x longer save.
+Both are flat in the upload size (ours, `form` without the warm-up, first-request imports
+included: 1.5, 1.5 and 1.4 MB for 5, 20 and 50 MiB). Ours reads the body in 4 KiB pieces and the
+core's CPython transport holds up to 256 KiB of socket data before it pauses reading, which is
+most of its peak; 2.6.2 reads 256 bytes at a time, hence its smaller peak and its 3-5x longer
+save.
 
 MicroPython 1.29 (unix port), 1 MiB, `-X heapsize=256k`:
 
