@@ -45,34 +45,79 @@ def complete_response(res):
         res.body = b''
 
 
-def response_header_pairs(res, drop_hop_by_hop=False):
-    """``(name, value)`` str pairs of a completed Response; a list value (Set-Cookie) gives one
-    pair per item. A CR, LF or NUL in a name or value raises ValueError (header injection)."""
-    pairs = []
-    for name, value in res.headers.items():
-        if drop_hop_by_hop and name.lower() in HOP_BY_HOP:
-            continue
-        for v in (value if isinstance(value, list) else (value,)):
-            v = str(v)
-            for text in (name, v):
-                if '\r' in text or '\n' in text or '\0' in text:
+#: the most entries a name cache below keeps: names come from the app's code, but a handler that
+#: makes them up per request must not grow a cache without end
+NAME_CACHE_SIZE = 256
+
+
+def cached(cache, key, make):
+    """``cache[key]``, made by ``make(key)`` on first use (kept while the cache has room)."""
+    value = make(key)
+    if len(cache) < NAME_CACHE_SIZE:
+        cache[key] = value
+    return value
+
+
+def _injected(text):
+    return '\r' in text or '\n' in text or '\0' in text
+
+
+class HeaderNames:
+    """How one adapter sends response header names: each name is checked (header injection) and
+    converted once, then looked up. ``convert(name)`` gives what is sent, or None to drop the
+    header; ``as_bytes`` says whether values are sent as bytes (ASGI) or native strings (WSGI)."""
+
+    def __init__(self, convert, as_bytes):
+        self.convert = convert
+        self.as_bytes = as_bytes
+        self.sent = {}
+
+    def _make(self, name):
+        if _injected(name):
+            raise ValueError('invalid response header {!r}'.format(name))
+        return self.convert(name)
+
+    def header_list(self, res):
+        """``(name, value)`` pairs of a completed Response as the server takes them; a list
+        value (Set-Cookie) gives one pair per item. A CR, LF or NUL in a name or value raises
+        ValueError (header injection)."""
+        pairs = []
+        sent_names = self.sent
+        as_bytes = self.as_bytes
+        for name, value in res.headers.items():
+            values = value if isinstance(value, list) else (value,)
+            if not values:
+                continue
+            sent = sent_names.get(name, False)
+            if sent is False:
+                sent = cached(sent_names, name, self._make)
+            if sent is None:
+                continue
+            for v in values:
+                if v.__class__ is not str:
+                    v = str(v)
+                if _injected(v):
                     raise ValueError('invalid response header {!r}'.format(name))
-            pairs.append((name, v))
-    return pairs
+                if as_bytes:
+                    v = v.encode()
+                elif not v.isascii():
+                    v = v.encode().decode('latin-1')  # PEP 3333: bytes as latin-1 code points
+                pairs.append((sent, v))
+        return pairs
 
 
-def prepare_response(res, drop_hop_by_hop=False):
-    """Complete ``res`` for sending: ``(response, header pairs)``. A response whose headers
-    cannot be sent (header injection) is logged and replaced by a plain 500, as the built-in
-    server refuses to write it."""
+def prepare_response(res, names):
+    """Complete ``res`` for sending: ``(response, header list)``, the list made by ``names`` (a
+    HeaderNames). A response whose headers cannot be sent (header injection) is logged and
+    replaced by a plain 500, as the built-in server refuses to write it."""
     complete_response(res)
     try:
-        return res, response_header_pairs(res, drop_hop_by_hop)
+        return res, names.header_list(res)
     except ValueError as exc:
         print_exception(exc)
     res = Response('Internal server error', 500)
     complete_response(res)
-    return res, response_header_pairs(res, drop_hop_by_hop)
+    return res, names.header_list(res)
 
 
 def split_mount(path, mount):

@@ -20,11 +20,22 @@ import asyncio
 from microdot import (AsyncBytesIO, Request, Response, URLPattern, abort,  # noqa: F401 (2.x names)
                       iscoroutine, redirect, send_file)
 from microdot.microdot import Microdot as BaseMicrodot, NoCaseDict, print_exception
-from microdot._server_common import (BodyStream, __version__, client_gone_error,  # noqa: F401
-                                     prepare_response, signal_shutdown, split_mount, to_bytes,
-                                     websocket_attribute)
+from microdot._server_common import (BodyStream, HeaderNames, __version__,  # noqa: F401
+                                     cached, client_gone_error, prepare_response,
+                                     signal_shutdown, split_mount, to_bytes, websocket_attribute)
 
 MICRODOT_EXTENSION_API = 1
+
+#: response header names as ASGI sends them (lower-case bytes), converted once per name
+_RESPONSE_NAMES = HeaderNames(lambda name: name.lower().encode(), as_bytes=True)
+#: request header names (lower-case bytes from the server) -> (name as the app sees it, its key)
+_request_names = {}
+
+
+def _request_name(raw):
+    # the server lower-cases names; the app sees them title-cased, as Microdot 2.x gave them
+    name = raw.decode('latin-1').title()
+    return name, name.lower()
 
 
 def __getattr__(name):
@@ -216,23 +227,21 @@ class ASGI:
             self._startup = asyncio.ensure_future(self.app.run_startup_handlers())
         if self._startup is not True:
             await asyncio.shield(self._startup)
+            self._startup = True  # done: later requests skip this
 
     # -- requests --
 
-    def make_request(self, scope, receive, send, method, body=b'', stream=None):
-        headers = NoCaseDict()
-        for name, value in scope.get('headers', ()):
-            try:
-                value = value.decode()
-            except UnicodeError:
-                value = value.decode('latin-1')
-            headers[name.decode('latin-1').title()] = value  # repeated: the last wins, as built-in
+    def make_request(self, scope, receive, send, method, body=b'', stream=None, headers=None):
+        """The Request for a scope; ``headers`` are the scope's, translated (``_scope_headers``)."""
+        if headers is None:
+            headers = _scope_headers(scope)[0]
         # route on the undecoded path, exactly as the built-in server does
         raw_path = scope.get('raw_path')
         root_path = scope.get('root_path', '')
         if raw_path is not None:
-            path = split_mount(raw_path.decode('latin-1').partition('?')[0],
-                               _quote_path(root_path))
+            path = raw_path.decode('latin-1').partition('?')[0]
+            if root_path:
+                path = split_mount(path, _quote_path(root_path))
         else:
             path = split_mount(_quote_path(scope['path']), _quote_path(root_path))
         query = scope.get('query_string', b'')
@@ -251,7 +260,7 @@ class ASGI:
         body = b''
         stream = None
         try:
-            length = _content_length(scope)
+            headers, length = _scope_headers(scope)
             if length is None:
                 # no Content-Length (chunked upload): small bodies are read into memory, as on
                 # the built-in server; larger ones continue on the stream
@@ -265,7 +274,8 @@ class ASGI:
                 body = await _read_body(receive, length)
             elif length > 0:
                 stream = ASGIBodyStream(receive, app.max_content_length, max_line=app.max_readline)
-            req = self.make_request(scope, receive, send, scope.get('method', 'GET'), body, stream)
+            req = self.make_request(scope, receive, send, scope.get('method', 'GET'), body, stream,
+                                    headers)
             if length is None and stream is None:
                 req.content_length = len(body)
         except OSError:
@@ -281,8 +291,7 @@ class ASGI:
         await self.send_response(res, receive, send)
 
     async def send_response(self, res, receive, send):
-        res, pairs = prepare_response(res)
-        headers = [(name.lower().encode(), value.encode()) for name, value in pairs]
+        res, headers = prepare_response(res, _RESPONSE_NAMES)
         await send({'type': 'http.response.start', 'status': res.status_code,
                     'headers': headers})
         body = res.body
@@ -378,18 +387,35 @@ def _quote_path(path):
     return quote(path, safe="/:@!$&'()*+,;=-._~")
 
 
-def _content_length(scope):
-    """The declared Content-Length, or None when the request has none (chunked upload)."""
+def _scope_headers(scope):
+    """``(headers, length)`` of a scope, in one pass over its headers: a NoCaseDict of str
+    values (UTF-8, else latin-1; a repeated header keeps the last value, as the built-in server
+    does) and the declared Content-Length: the first one, 0 without one, None for a chunked
+    upload. An invalid Content-Length raises ValueError."""
+    headers = NoCaseDict()
+    set_header = headers.set_lowered
+    names = _request_names
+    length = None
     has_te = False
-    for name, value in scope.get('headers', ()):
-        if name == b'content-length':
-            value = value.strip()
-            if not value.isdigit():
-                raise ValueError('invalid Content-Length')
-            return int(value)
-        if name == b'transfer-encoding':
+    for raw_name, value in scope.get('headers', ()):
+        name = names.get(raw_name)
+        if name is None:
+            name = cached(names, raw_name, _request_name)
+        if raw_name == b'content-length':
+            if length is None:
+                length = value.strip()
+                if not length.isdigit():  # bytes: ASCII digits only
+                    raise ValueError('invalid Content-Length')
+        elif raw_name == b'transfer-encoding':
             has_te = True
-    return None if has_te else 0
+        try:
+            value = value.decode()
+        except UnicodeError:
+            value = value.decode('latin-1')
+        set_header(name[0], name[1], value)
+    if length is not None:
+        return headers, int(length)
+    return headers, None if has_te else 0
 
 
 async def _read_body(receive, length):
@@ -466,10 +492,9 @@ async def _refuse_websocket(scope, channel, res):
             'websocket.http.response' not in (scope.get('extensions') or {}):
         await channel._send({'type': 'websocket.close', 'code': 1008})
         return
-    res, pairs = prepare_response(res)
+    res, headers = prepare_response(res, _RESPONSE_NAMES)
     body = res.body if isinstance(res.body, bytes) else b''
-    headers = [(name.lower().encode(), value.encode())
-               for name, value in pairs if name.lower() != 'content-length']
+    headers = [pair for pair in headers if pair[0] != b'content-length']
     headers.append((b'content-length', str(len(body)).encode()))
     await channel._send({'type': 'websocket.http.response.start', 'status': res.status_code,
                          'headers': headers})

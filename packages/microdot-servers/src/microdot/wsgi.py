@@ -29,15 +29,25 @@ import os
 import socket
 import threading
 from inspect import iscoroutinefunction
+from urllib.parse import quote
 
 from microdot import (AsyncBytesIO, Request, Response, URLPattern, abort,  # noqa: F401 (2.x names)
                       iscoroutine, redirect, send_file)
 from microdot.http11 import reason_phrase
 from microdot.microdot import Microdot as BaseMicrodot, NoCaseDict, print_exception
-from microdot._server_common import (BodyStream, __version__, prepare_response,  # noqa: F401
-                                     signal_shutdown, to_bytes, websocket_attribute)
+from microdot._server_common import (HOP_BY_HOP, BodyStream, HeaderNames,  # noqa: F401
+                                     __version__, cached, prepare_response, signal_shutdown,
+                                     to_bytes, websocket_attribute)
 
 MICRODOT_EXTENSION_API = 1
+
+#: response header names as sent (PEP 3333 forbids hop-by-hop headers: dropped)
+_RESPONSE_NAMES = HeaderNames(lambda name: None if name.lower() in HOP_BY_HOP else name,
+                             as_bytes=False)
+#: environ keys -> the request header name they carry (None: not a header), made once per key
+_environ_names = {}
+#: status line of each status code with its standard reason phrase
+_status_lines = {}
 
 #: bytes asked from ``wsgi.input`` per read of a streamed request body
 READ_SIZE = 65536
@@ -304,9 +314,14 @@ class WSGI:
 
     def make_request(self, environ, body=b'', stream=None, sock=None):
         headers = NoCaseDict()
+        set_header = headers.set_lowered
+        names = _environ_names
         for key, value in environ.items():
-            if key.startswith('HTTP_'):
-                headers[key[5:].replace('_', '-').title()] = _wsgi_text(value)
+            name = names.get(key, False)
+            if name is False:
+                name = cached(names, key, _header_name)
+            if name is not None:
+                set_header(name[0], name[1], value if value.isascii() else _wsgi_text(value))
         if environ.get('CONTENT_TYPE'):
             headers['Content-Type'] = _wsgi_text(environ['CONTENT_TYPE'])
         if environ.get('CONTENT_LENGTH'):
@@ -399,12 +414,10 @@ class WSGI:
             await writer.aclose()
 
     def _respond(self, environ, start_response, res):
-        res, pairs = prepare_response(res, drop_hop_by_hop=True)
-        status = res.status_code
-        reason = res.reason or reason_phrase(status) or 'Unknown'
-        # PEP 3333 strings carry bytes as latin-1: send UTF-8, as the built-in server does
-        start_response('{} {}'.format(status, _native(reason)),
-                       [(name, _native(value)) for name, value in pairs])
+        # PEP 3333 strings carry bytes as latin-1: values are sent as UTF-8, as the built-in
+        # server does
+        res, headers = prepare_response(res, _RESPONSE_NAMES)
+        start_response(_status_line(res.status_code, res.reason), headers)
         body = res.body
         if res.is_head or body is None or isinstance(body, bytes):
             if res.is_head and body is not None and not isinstance(body, bytes):
@@ -469,6 +482,27 @@ def _native(text):
     return text.encode().decode('latin-1')
 
 
+def _header_name(key):
+    # HTTP_USER_AGENT -> ('User-Agent', 'user-agent'); other environ keys are not headers
+    if not key.startswith('HTTP_'):
+        return None
+    name = key[5:].replace('_', '-').title()
+    return name, name.lower()
+
+
+def _status_line(status, reason):
+    if reason:
+        return '{} {}'.format(status, _native(reason))
+    line = _status_lines.get(status)
+    if line is None:
+        line = cached(_status_lines, status, _standard_status_line)
+    return line
+
+
+def _standard_status_line(status):
+    return '{} {}'.format(status, reason_phrase(status) or 'Unknown')
+
+
 def _wsgi_text(value):
     # PEP 3333 "native strings" carry the raw bytes as latin-1; headers are UTF-8 on the built-in
     # server, so decode the same way (keeping latin-1 for bytes that are not UTF-8)
@@ -485,7 +519,6 @@ def _request_path(environ):
     request target is used when the server tells it (gunicorn's RAW_URI, REQUEST_URI); otherwise
     PATH_INFO (decoded by the server) is percent-encoded again.
     """
-    from urllib.parse import quote
     script_name = environ.get('SCRIPT_NAME', '')
     raw = environ.get('RAW_URI') or environ.get('REQUEST_URI')
     if raw:
@@ -493,9 +526,9 @@ def _request_path(environ):
         if path.startswith('http://') or path.startswith('https://'):  # absolute-form target
             slash = path.find('/', path.find('//') + 2)
             path = path[slash:] if slash > 0 else '/'
-        mount = quote(script_name.encode('latin-1'), safe="/:@!$&'()*+,;=-._~")
         if not script_name:
             return path or '/'
+        mount = quote(script_name.encode('latin-1'), safe="/:@!$&'()*+,;=-._~")
         if path == mount or path.startswith(mount + '/'):
             return path[len(mount):] or '/'
     path_info = environ.get('PATH_INFO', '')
