@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from microdot import Microdot, Request
-from microdot.connection import Connection, _ChunkedBody
+from microdot.chunked import ChunkedBody
+from microdot.connection import Connection
 from microdot.datastructures import urldecode, urlencode
 from microdot.http11 import HTTPException, ProtocolError, parse_chunk_size, parse_head, \
     request_body_framing
@@ -133,7 +134,7 @@ APP.max_headers = 32
 def decode_chunked(data, sizes, max_size=1 << 20):
     async def run():
         conn = Connection(APP, PieceReader(data, sizes), None)
-        body = _ChunkedBody(conn, max_size)
+        body = ChunkedBody(conn, max_size)
         out = b''
         while True:
             part = await body.read(-1)

@@ -46,7 +46,8 @@ REQUIRED_URLS = ('Source', 'Changelog', 'Documentation')
 #: module, in any distribution, new ones included, must ship a stub.
 NO_STUB_NEEDED = {'__main__.py', 'utemplate_installer.py',
                   'connection.py', 'http11.py', 'runtime.py', 'server.py', 'transport.py',
-                  'response_writer.py', 'cookies.py', 'files.py', 'streaming.py', 'listener.py'}
+                  'response_writer.py', 'cookies.py', 'files.py', 'streaming.py', 'listener.py',
+                  'reasons.py', 'chunked.py'}
 
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import micropython_build  # noqa: E402  (which modules MicroPython runs: one list for every tool)

@@ -4,7 +4,7 @@ chunked coding. Used by the built-in server and the test client."""
 import time
 
 from .datastructures import NoCaseDict
-from .http11 import (HTTPException, ProtocolError, find_head_end, parse_chunk_size, parse_head,
+from .http11 import (HTTPException, ProtocolError, find_head_end, parse_head,
                      request_body_framing, wants_keep_alive)
 from .request import Request
 from .runtime import MICROPYTHON
@@ -241,79 +241,6 @@ class _LengthBody(_Body):
         return data
 
 
-class _ChunkedBody(_Body):
-    """A body in chunked transfer coding (RFC 9112 7.1); trailers are read and dropped."""
-
-    def __init__(self, conn, max_size):
-        self.conn = conn
-        self.max_size = max_size
-        self.total = 0
-        self.chunk_left = 0
-        self.done = False
-
-    async def _line(self):
-        line = await self.conn.readline(self.conn.app.max_request_line)
-        if not line.endswith(b'\n'):
-            raise ProtocolError(400, 'Chunked body ended early')
-        return line.rstrip(b'\r\n')
-
-    async def _read(self, n=-1):
-        if self.done:
-            return b''
-        await self._continue()
-        if self.chunk_left == 0:
-            size = parse_chunk_size(await self._line(), self.max_size - self.total)
-            if size == 0:
-                trailers = 0
-                while await self._line():  # trailer fields, then the empty line
-                    trailers += 1
-                    if trailers > self.conn.app.max_headers:
-                        raise ProtocolError(431, 'Too many trailer fields')
-                self.done = True
-                return b''
-            self.chunk_left = size
-            self.total += size
-        n = self.chunk_left if n < 0 else min(n, self.chunk_left)
-        data = await self.conn.read(n)
-        if not data:
-            raise ProtocolError(400, 'Chunked body ended early')
-        self.chunk_left -= len(data)
-        if self.chunk_left == 0 and await self._line() != b'':
-            raise ProtocolError(400, 'Malformed chunk')
-        return data
-
-    async def read_up_to(self, n):
-        data = b''
-        while len(data) < n:
-            more = await self.read(n - len(data))
-            if not more:
-                break
-            data += more
-        return data
-
-
-class _PrefixedBody(_Body):
-    """What was read ahead of a chunked body, followed by the rest of it."""
-
-    def __init__(self, prefix, rest):
-        self.prefix = prefix
-        self.rest = rest
-        self.conn = rest.conn
-
-    @property
-    def done(self):
-        return not self.prefix and self.rest.done
-
-    async def _read(self, n=-1):
-        if self.prefix:
-            if n < 0 or n >= len(self.prefix):
-                data, self.prefix = self.prefix, b''
-            else:
-                data, self.prefix = self.prefix[:n], self.prefix[n:]
-            return data
-        return await self.rest.read(n)
-
-
 def _valid_host(host):
     # uri-host [ ":" port ] (RFC 9110 7.2): no whitespace, list, path or userinfo characters
     for c in ' ,/@\\?#':
@@ -356,12 +283,13 @@ async def read_request(app, conn, client_addr, scheme=None, first_byte_deadline=
     body = b''
     stream = None
     if framing == 'chunked':
-        reader = _ChunkedBody(conn, app.max_content_length)
+        from .chunked import ChunkedBody, PrefixedBody
+        reader = ChunkedBody(conn, app.max_content_length)
         data = await reader.read_up_to(app.max_body_length + 1)
         if reader.done and len(data) <= app.max_body_length:
             body = data
         else:
-            reader = stream = _PrefixedBody(data, reader)
+            reader = stream = PrefixedBody(data, reader)
     else:
         reader = _LengthBody(conn, length) if length else _NO_BODY
         if length > app.max_content_length:
