@@ -10,6 +10,8 @@ class TransportStream(asyncio.Protocol):
 
     def __init__(self, server):
         self.server = server
+        # kept: asyncio.get_running_loop() costs a getpid() system call each time (CPython 3.11)
+        self.loop = asyncio.get_running_loop()
         self.transport = None
         self.data = []
         self.size = 0
@@ -25,7 +27,7 @@ class TransportStream(asyncio.Protocol):
 
     def connection_made(self, transport):
         self.transport = transport
-        asyncio.get_running_loop().create_task(self.server.handle(self, self))
+        self.loop.create_task(self.server.handle(self, self))
 
     def data_received(self, data):
         self.data.append(data)
@@ -61,7 +63,7 @@ class TransportStream(asyncio.Protocol):
     def closed_future(self):
         """A future done once the client has ended its side of the connection."""
         if self.closed is None:
-            self.closed = asyncio.get_running_loop().create_future()
+            self.closed = self.loop.create_future()
             if self.eof:
                 self.closed.set_result(None)
         return self.closed
@@ -81,7 +83,7 @@ class TransportStream(asyncio.Protocol):
         while not self.data:
             if self.eof:
                 return b''
-            self.read_waiter = asyncio.get_running_loop().create_future()
+            self.read_waiter = self.loop.create_future()
             try:
                 await self.read_waiter
             finally:
@@ -108,7 +110,7 @@ class TransportStream(asyncio.Protocol):
         if self.lost:
             raise ConnectionResetError('Connection lost')
         if self.writing_paused:
-            self.write_waiter = asyncio.get_running_loop().create_future()
+            self.write_waiter = self.loop.create_future()
             try:
                 await self.write_waiter
             finally:
