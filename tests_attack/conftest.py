@@ -70,10 +70,8 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def open_finding(number, runtimes, what):
-    """xfail(strict=True) on ``runtimes`` for a server bug reported in
-    /work/core-requests/hardening.md as #``number`` and not fixed yet: the test stays in and turns
+    """xfail(strict=True) on ``runtimes`` for a server bug found by this suite (finding
+    #``number``, listed in docs/security.md) and not fixed yet: the test stays in and turns
     into a failure (XPASS) the moment the fix lands, so the mark is then removed."""
     return pytest.mark.xfail(TARGET in runtimes, strict=True,
-                             reason='open finding hardening{}.md{}: {}'.format(
-                                 '' if isinstance(number, int) else '-to-' + number,
-                                 ' #{}'.format(number) if isinstance(number, int) else '', what))
+                             reason='open finding ({}): {}'.format(number, what))

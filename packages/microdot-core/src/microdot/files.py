@@ -43,8 +43,27 @@ def send_from_directory(directory, path, **kwargs):
             root = realpath(directory)
             if not realpath(full).startswith(root.rstrip('/') + '/'):
                 raise HTTPException(404, 'Not found')
+        elif _symlink_on_the_way(directory, parts):
+            raise HTTPException(404, 'Not found')
         if os.stat(full)[0] & 0o170000 != 0o100000:  # not a regular file
             raise HTTPException(404, 'Not found')
     except OSError:
         raise HTTPException(404, 'Not found')
     return Response.send_file(full, **kwargs)
+
+
+S_IFLNK = 0o120000
+
+
+def _symlink_on_the_way(directory, parts):
+    """MicroPython has no ``realpath`` to tell where a symbolic link leads, so any link below
+    ``directory`` is refused; ``ilistdir`` gives each entry's type without following it."""
+    folder = directory.rstrip('/') or '/'
+    for name in parts:
+        for entry in os.ilistdir(folder):
+            if entry[0] == name:
+                if entry[1] == S_IFLNK:
+                    return True
+                break
+        folder = folder.rstrip('/') + '/' + name
+    return False
