@@ -67,11 +67,3 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section('attack figures ({})'.format(TARGET))
         for line in FIGURES:
             terminalreporter.write_line(line)
-
-
-def open_finding(number, runtimes, what):
-    """xfail(strict=True) on ``runtimes`` for a server bug found by this suite (finding
-    #``number``, listed in docs/security.md) and not fixed yet: the test stays in and turns
-    into a failure (XPASS) the moment the fix lands, so the mark is then removed."""
-    return pytest.mark.xfail(TARGET in runtimes, strict=True,
-                             reason='open finding ({}): {}'.format(number, what))

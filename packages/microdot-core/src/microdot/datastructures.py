@@ -16,13 +16,36 @@ def urlencode(s):
     return ''.join(out)
 
 
+try:
+    b'\xc0\xaf'.decode()
+    _LAX_UTF8 = True  # MicroPython: overlong forms, surrogates and > U+10FFFF decode
+except UnicodeError:
+    _LAX_UTF8 = False
+
+
+def decode_utf8(data):
+    """``data.decode()``, refusing (UnicodeError) on every runtime what CPython refuses."""
+    text = data.decode()
+    if _LAX_UTF8 and len(text) != len(data):
+        prev = 0
+        for c in data:
+            # C0, C1, F5-FF never appear; after E0, ED, F0, F4 (lead bytes only) the next
+            # byte's range excludes overlong forms, surrogates and code points past U+10FFFF
+            if (c in (0xc0, 0xc1) or c >= 0xf5 or (prev == 0xe0 and c < 0xa0)
+                    or (prev == 0xed and c >= 0xa0) or (prev == 0xf0 and c < 0x90)
+                    or (prev == 0xf4 and c >= 0x90)):
+                raise UnicodeError('invalid UTF-8')
+            prev = c
+    return text
+
+
 def urldecode(s):
     """Decode a percent-encoded str or bytes (``+`` is a space). Invalid UTF-8 or hex raises ValueError."""
     if isinstance(s, str):
         s = s.encode()
     s = s.replace(b'+', b' ')
     if b'%' not in s:
-        return s.decode()
+        return decode_utf8(s)
     parts = s.split(b'%')
     out = [parts[0]]
     for part in parts[1:]:
@@ -35,7 +58,7 @@ def urldecode(s):
         out.append(bytes([int(part[:2], 16)]))
         out.append(part[2:])
     try:
-        return b''.join(out).decode()
+        return decode_utf8(b''.join(out))
     except UnicodeError:
         raise ValueError('invalid UTF-8 in percent-encoded text')
 

@@ -12,6 +12,8 @@ Shared by the built-in server, the test client and the server adapters. The rule
 """
 import time
 
+from .datastructures import decode_utf8
+
 # --- errors -------------------------------------------------------------------------------------
 
 
@@ -150,7 +152,7 @@ def parse_head(head, limits):
     if _has_ctl(head):
         raise ProtocolError(400, 'Invalid character in request head')
     try:
-        text = head.decode()
+        text = decode_utf8(head)
     except UnicodeError:
         raise ProtocolError(400, 'Invalid UTF-8 in request head')
     lines = text.split('\n')
