@@ -4,6 +4,7 @@ lazy WebSocket re-exports and the shutdown signal. CPython only (servers run on 
 import errno
 import os
 import signal
+from urllib.parse import quote
 
 from microdot.microdot import HTTPException, Response, print_exception
 
@@ -118,6 +119,12 @@ def prepare_response(res, names):
     res = Response('Internal server error', 500)
     complete_response(res)
     return res, names.header_list(res)
+
+
+def quote_path(path):
+    """``path`` (str, or bytes as a WSGI server hands them over) percent-encoded again, for a
+    server that gives only the decoded path: the core routes on the path as sent."""
+    return quote(path, safe="/:@!$&'()*+,;=-._~")
 
 
 def split_mount(path, mount):

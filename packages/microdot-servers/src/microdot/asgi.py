@@ -21,7 +21,7 @@ from microdot import (AsyncBytesIO, Request, Response, URLPattern, abort,  # noq
                       iscoroutine, redirect, send_file)
 from microdot.microdot import Microdot as BaseMicrodot, NoCaseDict, print_exception
 from microdot._server_common import (BodyStream, HeaderNames, __version__,  # noqa: F401
-                                     cached, client_gone_error, prepare_response,
+                                     cached, client_gone_error, prepare_response, quote_path,
                                      signal_shutdown, split_mount, to_bytes, websocket_attribute)
 
 MICRODOT_EXTENSION_API = 1
@@ -232,7 +232,7 @@ class ASGI:
     # -- requests --
 
     def make_request(self, scope, receive, send, method, body=b'', stream=None, headers=None):
-        """The Request for a scope; ``headers`` are the scope's, translated (``_scope_headers``)."""
+        """The Request for a scope; ``headers``: its headers, translated (``_scope_headers``)."""
         if headers is None:
             headers = _scope_headers(scope)[0]
         # route on the undecoded path, exactly as the built-in server does
@@ -383,8 +383,7 @@ def _quote_path(path):
     # only for servers that give no raw_path: percent-encode what the server decoded
     if not path:
         return path
-    from urllib.parse import quote
-    return quote(path, safe="/:@!$&'()*+,;=-._~")
+    return quote_path(path)
 
 
 def _scope_headers(scope):
@@ -445,25 +444,27 @@ async def _read_up_to(receive, n):
     return data, more_body
 
 
+async def _send_chunks(body_iter, send):
+    while True:
+        try:
+            chunk = await body_iter.__anext__()
+        except StopAsyncIteration:
+            break
+        chunk = to_bytes(chunk)
+        if chunk:
+            await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
+    await send({'type': 'http.response.body'})
+
+
+async def _wait_disconnect(receive):
+    while (await receive())['type'] != 'http.disconnect':
+        pass  # request body the handler did not read
+
+
 async def _stream_body(body_iter, receive, send):
     """Send a streamed body chunk by chunk; stop (and close the iterator) if the client leaves."""
-    async def send_chunks():
-        while True:
-            try:
-                chunk = await body_iter.__anext__()
-            except StopAsyncIteration:
-                break
-            chunk = to_bytes(chunk)
-            if chunk:
-                await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
-        await send({'type': 'http.response.body'})
-
-    async def wait_disconnect():
-        while (await receive())['type'] != 'http.disconnect':
-            pass  # request body the handler did not read
-
-    sender = asyncio.ensure_future(send_chunks())
-    watcher = asyncio.ensure_future(wait_disconnect())
+    sender = asyncio.ensure_future(_send_chunks(body_iter, send))
+    watcher = asyncio.ensure_future(_wait_disconnect(receive))
     try:
         await asyncio.wait((sender, watcher), return_when=asyncio.FIRST_COMPLETED)
         if not sender.done():  # the client went away: stop the stream, the handler cleans up

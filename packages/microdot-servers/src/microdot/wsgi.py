@@ -29,21 +29,20 @@ import os
 import socket
 import threading
 from inspect import iscoroutinefunction
-from urllib.parse import quote
 
 from microdot import (AsyncBytesIO, Request, Response, URLPattern, abort,  # noqa: F401 (2.x names)
                       iscoroutine, redirect, send_file)
 from microdot.http11 import reason_phrase
 from microdot.microdot import Microdot as BaseMicrodot, NoCaseDict, print_exception
 from microdot._server_common import (HOP_BY_HOP, BodyStream, HeaderNames,  # noqa: F401
-                                     __version__, cached, prepare_response, signal_shutdown,
-                                     to_bytes, websocket_attribute)
+                                     __version__, cached, prepare_response, quote_path,
+                                     signal_shutdown, to_bytes, websocket_attribute)
 
 MICRODOT_EXTENSION_API = 1
 
 #: response header names as sent (PEP 3333 forbids hop-by-hop headers: dropped)
 _RESPONSE_NAMES = HeaderNames(lambda name: None if name.lower() in HOP_BY_HOP else name,
-                             as_bytes=False)
+                              as_bytes=False)
 #: environ keys -> the request header name they carry (None: not a header), made once per key
 _environ_names = {}
 #: status line of each status code with its standard reason phrase
@@ -112,26 +111,10 @@ class LoopThread:
         loop = self.get_loop()
         if not self.threaded:
             return loop.run_until_complete(coro)
-        done = threading.Lock()
-        done.acquire()
-        box = []
-
-        def finished(task):
-            box.append(task)
-            done.release()
-
-        def start():
-            try:
-                task = loop.create_task(coro)
-            except BaseException as exc:  # pragma: no cover (the loop is shutting down)
-                box.append(exc)
-                done.release()
-                return
-            task.add_done_callback(finished)
-
-        loop.call_soon_threadsafe(start)
-        done.acquire()
-        outcome = box[0]
+        handoff = _Handoff(loop, coro)
+        loop.call_soon_threadsafe(handoff.start)
+        handoff.done.acquire()
+        outcome = handoff.outcome
         if isinstance(outcome, BaseException):  # pragma: no cover
             raise outcome
         return outcome.result()
@@ -141,6 +124,32 @@ class LoopThread:
             if self.threaded:
                 self.loop.call_soon_threadsafe(self.loop.stop)
             self.pid = None
+
+
+class _Handoff:
+    """One coroutine handed to the loop's thread: ``start`` runs there, ``done`` is released
+    when ``outcome`` (the finished task, or the error that kept it from starting) is set."""
+
+    __slots__ = ('loop', 'coro', 'done', 'outcome')
+
+    def __init__(self, loop, coro):
+        self.loop = loop
+        self.coro = coro
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.outcome = None
+
+    def start(self):
+        try:
+            task = self.loop.create_task(self.coro)
+        except BaseException as exc:  # pragma: no cover (the loop is shutting down)
+            self.finished(exc)
+            return
+        task.add_done_callback(self.finished)
+
+    def finished(self, outcome):
+        self.outcome = outcome
+        self.done.release()
 
 
 # --- request body ------------------------------------------------------------------------------
@@ -528,11 +537,11 @@ def _request_path(environ):
             path = path[slash:] if slash > 0 else '/'
         if not script_name:
             return path or '/'
-        mount = quote(script_name.encode('latin-1'), safe="/:@!$&'()*+,;=-._~")
+        mount = quote_path(script_name.encode('latin-1'))
         if path == mount or path.startswith(mount + '/'):
             return path[len(mount):] or '/'
     path_info = environ.get('PATH_INFO', '')
-    return quote(path_info.encode('latin-1'), safe="/:@!$&'()*+,;=-._~") or '/'
+    return quote_path(path_info.encode('latin-1')) or '/'
 
 
 def _read_up_to(wsgi_input, n):
