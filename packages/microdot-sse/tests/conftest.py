@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
-                                os.pardir, 'tests', 'apps'))
-import sse_routes  # noqa: E402 (the conformance app's routes, shared with these tests)
-
 from microdot import Microdot
 from microdot.sse import SSEExtension, sse_response, with_sse
 from microdot.testing import LiveServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                                os.pardir, 'tests', 'apps'))
+import sse_routes  # noqa: E402 (the conformance app's routes, shared with these tests)
 
 
 def parse_stream(data):

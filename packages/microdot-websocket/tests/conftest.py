@@ -9,13 +9,13 @@ import time
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
-                                os.pardir, 'tests', 'apps'))
-import websocket_routes  # noqa: E402 (the conformance app's routes, shared with these tests)
-
 from microdot import Microdot
 from microdot.testing import LiveServer
 from microdot.websocket import WebSocketExtension, with_websocket
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                                os.pardir, 'tests', 'apps'))
+import websocket_routes  # noqa: E402 (the conformance app's routes, shared with these tests)
 
 KEY = base64.b64encode(os.urandom(16)).decode()
 
