@@ -292,7 +292,7 @@ async def read_request(app, conn, client_addr, scheme=None, first_byte_deadline=
             reader = stream = PrefixedBody(data, reader)
     else:
         reader = _LengthBody(conn, length) if length else _NO_BODY
-        if length > app.max_content_length:
+        if length and length > app.max_content_length:
             conn.keep_alive = False  # refused with 413 below; the body is never read
             conn.expect_continue = False
             stream = reader

@@ -317,7 +317,7 @@ class Microdot:
         try:
             if req is None:
                 res = await self.error_response(None, 400, 'Bad request')
-            elif req.content_length > self.max_content_length:
+            elif req.content_length and req.content_length > self.max_content_length:
                 res = await self.error_response(req, 413, 'Payload too large')
             else:
                 handler, req.url_prefix, req.subapp = self.find_route(req)
@@ -330,7 +330,9 @@ class Microdot:
                 else:
                     req.route = handler
                     res = None
-                    for hook in self.get_request_handlers(req, 'before_request_handlers', False):
+                    hooks = self.before_request_handlers if req.subapp is None else \
+                        self.get_request_handlers(req, 'before_request_handlers', False)
+                    for hook in hooks:
                         res = await invoke_handler(hook, req)
                         if res:
                             break
@@ -338,8 +340,11 @@ class Microdot:
                         res = await invoke_handler(handler, req, **req.url_args)
                     res = self.make_response(res)
                 if isinstance(handler, dict) or callable(handler):
-                    for hook in self.get_request_handlers(req, 'after_request_handlers') + \
-                            req.after_request_handlers:
+                    hooks = self.after_request_handlers if req.subapp is None else \
+                        self.get_request_handlers(req, 'after_request_handlers')
+                    if req.after_request_handlers:
+                        hooks = hooks + req.after_request_handlers
+                    for hook in hooks:
                         ret = await invoke_handler(hook, req, res)
                         if ret:
                             res = self.make_response(ret)
