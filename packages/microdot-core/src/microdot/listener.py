@@ -10,7 +10,10 @@ import socket
 
 from .runtime import log
 
-BACKLOG = 5  # MicroPython's own default (docs/security.md)
+# as many as the default max_connections on MicroPython: with asyncio's 5, a burst of 32 new
+# connections loses SYNs to the kernel and waits a second for the retry (p99 of ~1 s at 32
+# connections); out of memory for one of them drops that one (below), not the accept loop
+BACKLOG = 32
 
 
 class Listener:
