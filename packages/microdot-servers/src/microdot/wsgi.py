@@ -57,6 +57,20 @@ def __getattr__(name):
     return websocket_attribute(__name__, name)
 
 
+class _Process:
+    """This process's id, kept current across ``fork()`` by a hook: comparing with it costs no
+    system call (``os.getpid()`` is one, and the adapter asks on every request)."""
+
+    pid = os.getpid()
+
+    @staticmethod
+    def forked():
+        _Process.pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_Process.forked)
+
+
 # --- the event loop ----------------------------------------------------------------------------
 
 class LoopThread:
@@ -80,7 +94,7 @@ class LoopThread:
 
     def get_loop(self, threaded=None):
         """The loop, started if needed; ``threaded`` chooses the mode when it starts."""
-        if self.pid != os.getpid():
+        if self.pid != _Process.pid:
             with self._lock:
                 if self.pid != os.getpid():
                     self.threaded = True if threaded is None else bool(threaded)
@@ -348,7 +362,7 @@ class WSGI:
 
     def __call__(self, environ, start_response):
         app = self.app
-        if self._started_pid != os.getpid():
+        if self._started_pid != _Process.pid:
             self.under_gunicorn = 'gunicorn.socket' in environ
             try:
                 self._ensure_started(environ)
