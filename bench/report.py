@@ -265,23 +265,22 @@ The built-in server on CPython (uvloop), `GET /` at 32 keep-alive connections (2
 the issue #12 work). User-space instructions per request do not move with the load of this shared
 machine, so they are the figure to compare first (`python bench/instructions.py ours md262
 starlette`: each server under valgrind's cachegrind, 10 and then 50 requests per connection, the
-difference; kernel work is not in it). CPU us/req is utime + stime of the server from two runs of
-`python bench/run.py --only ours-builtin,md262-builtin,starlette-uvicorn-fast --scenarios
-get_c32,get_c256 --rounds 3 --duration 5 --no-small-heaps` (load average 4 to 7):
+difference; kernel work is not in it). CPU us/req is utime + stime of the server (`bench/run.py`;
+the runs are under "The built-in rows" below):
 
-| server | instructions/request | CPU us/req (two runs) |
+| server | instructions/request | CPU us/req |
 |---|---:|---:|
-| microdot built-in before this work (e62a248) | 196,293 | 99-112 (same-run A/B) |
-| microdot built-in | 161,168 | 94, 105 |
-| Microdot 2.6.2 built-in (closes every connection) | 662,342 | 431, 370 |
-| Starlette on uvicorn+httptools/uvloop | 187,853 | 113, 124 |
+| microdot built-in before this work (e62a248) | 196,293 | 104.7 against 101.0 in an A/B run (below) |
+| microdot built-in | 155,471 | 85 (run 3 below) |
+| Microdot 2.6.2 built-in (closes every connection) | 662,342 | 366 (run 3) |
+| Starlette on uvicorn+httptools/uvloop | 187,853 | 97 (run 3) |
 
-By instructions that is 4.11x Microdot 2.6.2 and 1.17x Starlette; by CPU time 4.60x and 3.52x, and
-1.20x and 1.18x. About a quarter of our CPU time per request is the kernel's (the `recv` and `send`
-calls and the loopback delivery to the client: 21 to 25 us of system time per request, against 12
+By instructions that is 4.26x Microdot 2.6.2 and 1.21x Starlette; by CPU time, in the runs below,
+3.52x to 4.60x Microdot 2.6.2 and 1.14x to 1.20x Starlette. About a quarter of our CPU time per request is the kernel's (the
+`recv` and `send` calls and the loopback delivery to the client: 21 to 25 us of system time per request, against 12
 to 14 us for the bare protocol, whose bigger batches per `epoll` wake-up share it out).
 
-Where the Python time goes now, under cProfile (`python -m cProfile -o prof.out
+Where the Python time goes (before the dispatch change), under cProfile (`python -m cProfile -o prof.out
 bench/apps/md_builtin.py PORT`, wrk for 3 s, SIGTERM; profiled times are inflated, the shares are
 what matter), as a share of the time spent serving requests:
 
@@ -300,14 +299,15 @@ What changed (each commit gives its own before/after): the usual head is recogni
 one regex (`http11._plain_head`; anything else, valid or not, still goes through the line-by-line
 parser, which decides the 4xx), which took `parse_head` from about 18 to 10 us in isolation; the
 response head is one join and one CR/LF count with the `Date` line and the head's end cached per
-second; `Connection.drain` returns at once while the transport takes writes; and the transport
-keeps its event loop, because `asyncio.get_running_loop()` is a `getpid()` system call on CPython
+second; `Connection.drain` returns at once while the transport takes writes; dispatch uses the
+app's hook lists without a lookup by name or a copy; and the transport keeps its event loop,
+because `asyncio.get_running_loop()` is a `getpid()` system call on CPython
 3.11 (strace: one per request before, none after). What is left is flat: about 45 Python calls
 per request, none above a tenth of the time; the biggest groups are the case-insensitive header
 dicts (12 method calls per request for the request's and the response's headers), the await chain
-of a read (`read_request` -> `read_head` -> `_fill` -> `TransportStream.read`) and the hook lookups
-of `dispatch_request`. Closing the gap to 5x Microdot 2.6.2 needs about 30,000 instructions less
-per request, a fifth of what is left.
+of a read (`read_request` -> `read_head` -> `_fill` -> `TransportStream.read`) and the objects
+made per request (`Request`, its `g`, `Response`, two header dicts). Closing the gap to 5x
+Microdot 2.6.2 needs about 23,000 instructions less per request, 15% of what is left.
 
 On MicroPython the gc heap is dominated by bytecode: `import
 microdot` keeps about 48 KB (the app, request, response, routing, HTTP/1.1 and runtime modules,
