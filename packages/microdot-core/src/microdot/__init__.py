@@ -6,6 +6,9 @@ try:
 except (ImportError, AttributeError):  # MicroPython: every module lives in one folder
     pass
 
+from microdot import runtime as _runtime  # noqa: E402
+
+_runtime.preload(('datastructures', 'http11', 'request', 'response', 'routing'))
 from microdot.microdot import (  # noqa: E402,F401
     AsyncBytesIO, HTTPException, Microdot, Request, Response, URLPattern, abort, iscoroutine,
     redirect, send_file, send_from_directory)

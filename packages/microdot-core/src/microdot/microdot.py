@@ -383,6 +383,8 @@ class Microdot:
                            start_serving=True):
         """Serve the app on the built-in HTTP/1.1 server until ``shutdown()`` is called. With
         ``start_serving=False`` (CPython) the bound asyncio server is returned without waiting."""
+        from .runtime import preload
+        preload(('connection', 'response_writer', 'server'))
         from .server import HTTPServer
         self.debug = debug
         self.ssl = ssl

@@ -24,6 +24,18 @@ except ImportError:  # MicroPython
 
 MICROPYTHON = sys.implementation.name == 'micropython'
 
+
+def preload(names):
+    """Import ``microdot.<name>`` for each name in turn. On MicroPython, which compiles ``.py``
+    sources on the device, collect after each: without it, what one compile leaves behind can keep
+    a small heap (128 KB) from finding one contiguous block for the next, at some heap sizes and
+    not others (docs/micropython.md)."""
+    if MICROPYTHON:
+        import gc
+        for name in names:
+            __import__('microdot.' + name)
+            gc.collect()
+
 MUTED_SOCKET_ERRORS = [
     32,  # EPIPE
     54,  # ECONNRESET (macOS)
