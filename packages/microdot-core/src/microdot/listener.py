@@ -46,6 +46,15 @@ class Listener:
                     yield _io_queue.queue_read(sock)
                 except asyncio.CancelledError:
                     return
+                except MemoryError:
+                    # not even the memory to wait for the next client: give the open
+                    # connections a moment to finish and free theirs, then wait again
+                    gc.collect()
+                    try:
+                        yield from asyncio.sleep_ms(20)
+                    except asyncio.CancelledError:
+                        return
+                    continue
                 client = None
                 try:
                     client, addr = sock.accept()
